@@ -1,0 +1,2 @@
+/* placeholder: filled in by the foundation work */
+typedef int od_placeholder_ensemble;

@@ -1,0 +1,47 @@
+/* optdyn core — vectors and small dense linear algebra.
+ *
+ * Thin, size_t-friendly wrappers over CBLAS (GSL's CBLAS interface, linked to whichever CBLAS the
+ * build selects) plus the few vector utilities every module needs.  Matrices are row-major,
+ * contiguous, leading dimension = number of columns.
+ */
+#ifndef OD_LINALG_H
+#define OD_LINALG_H
+
+#include <stddef.h>
+
+/* Allocates n doubles, zeroed and 64-byte aligned; NULL on failure (or n == 0).  Free with od_free. */
+double *od_vec_alloc(size_t n);
+void od_free(void *p);
+
+double od_dot(size_t n, const double *x, const double *y);        /* x . y */
+double od_nrm2(size_t n, const double *x);                         /* ||x||_2 (overflow-safe) */
+void od_axpy(size_t n, double a, const double *x, double *y);      /* y <- a x + y */
+void od_scal(size_t n, double a, double *x);                       /* x <- a x */
+void od_copy(size_t n, const double *x, double *y);                /* y <- x */
+void od_zero(size_t n, double *x);                                 /* x <- 0 */
+
+/* y <- alpha op(A) x + beta y with A m-by-n row-major, op(A) = A or A^T (trans != 0). */
+void od_gemv(int trans, size_t m, size_t n, double alpha, const double *A, const double *x,
+             double beta, double *y);
+
+/* C <- alpha op(A) op(B) + beta C, row-major, op(A) m-by-k, op(B) k-by-n. */
+void od_gemm(int transa, int transb, size_t m, size_t n, size_t k, double alpha, const double *A,
+             const double *B, double beta, double *C);
+
+/* 1 if every x[i] is finite, 0 otherwise. */
+int od_all_finite(size_t n, const double *x);
+
+/* Eigen-decomposition of a symmetric n-by-n matrix (row-major; only its values are read) through
+ * GSL's symmetric eigensolver: eval[0..n) in decreasing order and, if evec != NULL, the matching
+ * orthonormal eigenvectors as the columns of evec (row-major n-by-n).  Returns OD_OK, OD_ENOMEM or
+ * OD_EGSL. */
+int od_symm_eigen(size_t n, const double *A, double *eval, double *evec);
+
+/* Cholesky factor L (lower, row-major, zero above the diagonal) of a symmetric positive definite A.
+ * Returns OD_ENUMERIC when A is not positive definite. */
+int od_cholesky(size_t n, const double *A, double *L);
+
+/* Wall-clock seconds from a monotonic clock (for timings; never for results). */
+double od_wall_time(void);
+
+#endif /* OD_LINALG_H */

@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int od_placeholder_figure;

@@ -1,0 +1,1 @@
+# optdyn figure style template (placeholder)

@@ -1,0 +1,40 @@
+/* optdyn tests — shared helpers for the CUnit test executables (one executable per module).
+ *
+ * Each test file exposes suite adders `void od_test_suite_NAME(void)` that call CU_add_suite and
+ * CU_add_test; a module's main lists them and calls od_test_main, which runs every suite in verbose
+ * mode and returns non-zero when any test failed (CU_basic_run_tests alone returns 0 even then).
+ */
+#ifndef OD_TEST_H
+#define OD_TEST_H
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+#include <float.h>
+#include <math.h>
+
+typedef void od_test_suite_fn(void);
+
+/* Runs the NULL-terminated list of suite adders; returns the process exit status. */
+int od_test_main(int argc, char **argv, od_test_suite_fn *const *suites);
+
+/* Adds a suite with the given tests (NULL-terminated array of {name, fn}). */
+typedef struct {
+    const char *name;
+    void (*fn)(void);
+} od_test_case;
+void od_test_add(const char *suite, const od_test_case *cases);
+
+/* |a - b| <= tol, printing both values on failure. */
+#define OD_ASSERT_CLOSE(a, b, tol) od_test_close((a), (b), (tol), #a, #b, __FILE__, __LINE__)
+void od_test_close(double a, double b, double tol, const char *ea, const char *eb, const char *file,
+                   int line);
+
+/* |a - b| <= rel * max(|a|, |b|) + abs. */
+#define OD_ASSERT_REL(a, b, rel) od_test_close((a), (b), (rel) * fmax(fabs(a), fabs(b)), #a, #b, \
+                                               __FILE__, __LINE__)
+
+/* A fresh scratch folder under the test's working directory (removed first if present); returns a
+ * static path. */
+const char *od_test_tmpdir(const char *name);
+
+#endif
