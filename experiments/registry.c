@@ -1,0 +1,9 @@
+/* optdyn experiments — the registry, in gallery order.  Add one line per experiment. */
+#include "experiments/optdyn_experiments.h"
+
+extern const od_experiment od_exp_ou_em;
+
+const od_experiment *const od_exp_registry[] = {
+    &od_exp_ou_em,
+    NULL,
+};
