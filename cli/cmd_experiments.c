@@ -197,7 +197,7 @@ int od_cmd_run(int argc, char **argv)
     int code = s ? OD_EXIT_ERROR : od_exp_result_failures(&res) ? OD_EXIT_FAIL : OD_EXIT_OK;
     if (c.json) {
         print_json(result_json(&res, c.out));
-    } else {
+    } else if (!s) {
         if (!c.quiet)
             for (size_t k = 0; k < res.n_claims; k++) print_claim_line("  ", &res.claims[k]);
         if (!c.quiet)

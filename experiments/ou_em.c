@@ -192,11 +192,12 @@ static int run(od_run *r)
     od_ensemble_result es = {0}, el = {0};
 
     /* ---- moment curves ------------------------------------------------------------------------ */
-    size_t n_req = (size_t)od_run_int(r, "times"), nt_cap = n_req + 1;
-    uint64_t *times = malloc(nt_cap * sizeof *times);
+    size_t n_req = (size_t)od_run_int(r, "times");   /* validated: n_req <= series_steps + 1 */
+    uint64_t *times = malloc(n_req * sizeof *times);
     if (!times) OD_ERROR("out of memory", OD_ENOMEM);
-    c.n_times = od_times_every((uint64_t)c.series_steps,
-                               (uint64_t)(c.series_steps / (long)(n_req - 1)), times, nt_cap);
+    for (size_t k = 0; k < n_req; k++)   /* evenly spaced, distinct since n_req - 1 <= steps */
+        times[k] = (uint64_t)k * (uint64_t)c.series_steps / (uint64_t)(n_req - 1);
+    c.n_times = n_req;
     c.times = times;
     od_ensemble_params ep = {.n_paths = (size_t)od_run_int(r, "series_paths"), .n_times = c.n_times,
                              .n_obs = 2, .label = od_run_progress_label(r)};
