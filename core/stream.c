@@ -109,7 +109,14 @@ uint32_t od_stream_u32(od_stream *s) { return next32(s); }
 uint64_t od_stream_u64(od_stream *s) { return next64(s); }
 
 static inline double u01(uint64_t w) { return (double)(w >> 11) * 0x1.0p-53; }
-static inline double u01_pos(uint64_t w) { return ((double)(w >> 11) + 0.5) * 0x1.0p-53; }
+/* The midpoint (k + 1/2) 2^-53 of the k-th cell, k = w >> 11.  For k >= 2^52 the midpoint needs 54
+ * significant bits and rounds to even; for the top cell, k = 2^53 - 1, that is 1.0, which would
+ * break the open interval, so that one cell returns 1 - 2^-53, the largest double below 1. */
+static inline double u01_pos(uint64_t w)
+{
+    double u = ((double)(w >> 11) + 0.5) * 0x1.0p-53;
+    return u < 1.0 ? u : 0x1.fffffffffffffp-1;
+}
 
 double od_stream_uniform(od_stream *s) { return u01(next64(s)); }
 double od_stream_uniform_pos(od_stream *s) { return u01_pos(next64(s)); }

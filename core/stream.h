@@ -43,7 +43,9 @@ uint64_t od_stream_u64(od_stream *s);
 /* Uniform double in [0, 1) with 53 random bits: (u64 >> 11) * 2^-53. */
 double od_stream_uniform(od_stream *s);
 
-/* Uniform double in the open interval (0, 1): ((u64 >> 11) + 0.5) * 2^-53.  Safe under log(). */
+/* Uniform double in the open interval (0, 1): ((u64 >> 11) + 0.5) * 2^-53 rounded to double (in
+ * [1/2, 1) the midpoints round to even), except that the top cell, which would round to 1.0, gives
+ * 1 - 2^-53.  Never 0 or 1: safe under log() and log1p(-u). */
 double od_stream_uniform_pos(od_stream *s);
 
 /* Standard normal by the 256-layer ziggurat of Marsaglia & Tsang (J. Stat. Softw. 5(8), 2000) on

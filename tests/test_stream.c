@@ -159,13 +159,16 @@ static void test_frozen_numbers(void)
 
 static void test_uniform_edges(void)
 {
-    /* The extreme 64-bit words, planted in the stream's buffer: all ones stays below 1, all zeros
-     * gives exactly 0 for [0, 1) and 2^-54 for (0, 1). */
+    /* The extreme 64-bit words, planted in the stream's buffer: all ones must stay below 1 in
+     * both forms (the open form once returned exactly 1.0 there: (2^53 - 1 + 0.5) rounds up to
+     * 2^53), all zeros gives exactly 0 for [0, 1) and 2^-54 for (0, 1). */
     od_stream s = stream_at(SEED, 0, 0, 0);
     memset(s.buf, 0xff, sizeof s.buf);
     s.avail = 4;
     CU_ASSERT_EQUAL(od_stream_uniform(&s), 1.0 - 0x1.0p-53);
-    (void)od_stream_uniform_pos(&s);
+    double top = od_stream_uniform_pos(&s);
+    CU_ASSERT(top < 1.0);
+    CU_ASSERT_EQUAL(top, 1.0 - 0x1.0p-53);
     memset(s.buf, 0, sizeof s.buf);
     s.avail = 4;
     CU_ASSERT_EQUAL(od_stream_uniform(&s), 0.0);
