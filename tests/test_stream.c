@@ -366,19 +366,24 @@ static void test_rademacher(void)
     OD_ASSERT_CLOSE(sb / N, 0.0, NSE / sqrt(N));
     OD_ASSERT_CLOSE(lag / (N - 1), 0.0, NSE / sqrt(N - 1));
 
-    /* The documented layout: sign 32 j + k is bit k of the j-th 32-bit word, 1 -> +1. */
-    od_stream t = stream_at(SEED, 6, 2, 2), u = t;
-    od_stream_u32(&t);   /* odd offset */
-    od_stream_u32(&u);
-    od_stream_rademachers(&t, x, 100);
-    ok = 1;
-    for (size_t j = 0; j < 4; j++) {
-        uint32_t w = od_stream_u32(&u);
-        for (size_t k = 0; k < 32 && 32 * j + k < 100; k++)
-            ok &= x[32 * j + k] == (((w >> k) & 1u) ? 1.0 : -1.0);
-    }
-    CU_ASSERT(ok);
-    CU_ASSERT_EQUAL(od_stream_u32(&t), od_stream_u32(&u));   /* the rest of word 4 is dropped */
+    /* The documented layout: sign 32 j + k is bit k of the j-th 32-bit word, 1 -> +1; the rest of
+     * the last word is dropped.  From every offset in a block, short and long fills. */
+    static const size_t ns[] = {1, 31, 32, 33, 100, 1000, 5000};
+    for (unsigned skip = 0; skip < 4; skip++)
+        for (size_t m = 0; m < sizeof ns / sizeof *ns; m++) {
+            od_stream t = stream_at(SEED, 6, 2, (uint32_t)m), u;
+            for (unsigned j = 0; j < skip; j++) od_stream_u32(&t);
+            u = t;
+            od_stream_rademachers(&t, x, ns[m]);
+            ok = 1;
+            for (size_t j = 0; 32 * j < ns[m]; j++) {
+                uint32_t w = od_stream_u32(&u);
+                for (size_t k = 0; k < 32 && 32 * j + k < ns[m]; k++)
+                    ok &= x[32 * j + k] == (((w >> k) & 1u) ? 1.0 : -1.0);
+            }
+            CU_ASSERT(ok);
+            CU_ASSERT_EQUAL(od_stream_u32(&t), od_stream_u32(&u));
+        }
     free(x);
 }
 
