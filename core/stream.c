@@ -128,8 +128,9 @@ static void philox_batch(const uint32_t key[2], const uint32_t ctr[4], uint32_t 
  * same order as next32/next64 would, but fills its buffer OD_BATCH blocks at a time, and on close
  * leaves the stream exactly where the serial draws would have left it.
  * Invariant: w[0 .. len) holds whole consecutive blocks, the last one being block s->ctr[0] - 1;
- * pos is the next unread word.  `left` is a caller's hint of how many more 64-bit words it expects
- * to need; refills smaller than half a batch are done block by block to avoid wasted work. */
+ * pos is the next unread word.  `left` is the caller's estimate of the 64-bit words it still needs:
+ * from half a batch (OD_BATCH words) up, a whole batch is generated; below that only the
+ * ceil(left / 2) blocks needed (plus one), block by block, so short fills waste no Philox work. */
 typedef struct {
     od_stream *s;
     size_t left;
