@@ -884,6 +884,8 @@ static int ld_least_squares(od_problem *p)
     double *G = od_vec_alloc(2 * d * d + d);
     if (!G) OD_ERRORF(OD_ENOMEM, "%s: out of memory for X^T X (d = %zu)", p->label, d);
     double *L = G + d * d, *w = L + d * d;
+    /* G = X^T X by gemm: with GSL's reference CBLAS, dsyrk on a transposed row-major operand is
+     * several times slower than the full product despite half the flops */
     od_gemm(1, 0, d, d, n, 1.0, m->X, m->X, 0.0, G);
     od_gemv(1, n, d, 1.0, m->X, m->y, 0.0, w);
     int status = OD_OK;
@@ -1101,7 +1103,10 @@ static void label_from_params(od_problem *p, const char *name, const od_params *
     size_t used = (size_t)snprintf(p->label, sizeof p->label, "%s:", name);
     for (size_t i = 0; i < v->n && used < sizeof p->label; i++) {
         char val[64];
-        od_params_value_str(v, i, val, sizeof val);
+        if (v->spec[i].type == OD_PARAM_DOUBLE)   /* short, not the round-trip %.17g */
+            snprintf(val, sizeof val, "%.6g", v->num[i]);
+        else
+            od_params_value_str(v, i, val, sizeof val);
         used += (size_t)snprintf(p->label + used, sizeof p->label - used, "%s %s=%s",
                                  i ? "," : "", v->spec[i].name, val);
     }
