@@ -2,9 +2,10 @@
 #include "od_test.h"
 
 void od_test_suite_stream(void);
+void od_test_suite_problem(void);
 
 int main(int argc, char **argv)
 {
-    static od_test_suite_fn *const suites[] = {od_test_suite_stream, NULL};
+    static od_test_suite_fn *const suites[] = {od_test_suite_stream, od_test_suite_problem, NULL};
     return od_test_main(argc, argv, suites);
 }
