@@ -91,7 +91,9 @@ int od_problem_index_grad(const od_problem *p, const double *x, const uint32_t *
 /* Releases a problem (NULL-tolerant). */
 void od_problem_free(od_problem *p);
 
-/* For implementers: allocates an od_problem with the given type and dimension, xstar/x0 NULL. */
+/* For implementers: allocates an od_problem with the given type and dimension, xstar/x0 NULL,
+ * fstar NaN and label = type->name.  The problem owns data from then on (od_problem_free releases
+ * it with type->free_data); on allocation failure it returns NULL and data stays with the caller. */
 od_problem *od_problem_alloc(const od_problem_type *type, size_t dim, size_t n, void *data);
 
 /* For implementers of finite-data problems: batch_grad / sample_grads built from sample_grad
@@ -109,26 +111,31 @@ int od_problem_finite_noise_cov(const od_problem *p, const double *x, double *co
 /* Diagonal quadratic f(x) = 1/2 sum_i lambda_i (x_i - c_i)^2 (c = NULL: origin) with additive
  * gradient noise: a sample gradient is grad f(x) + s (.) z, z ~ N(0, I) (noise_sd = NULL: no noise),
  * so Sigma1 = diag(s^2) and a minibatch of B has covariance diag(s^2)/B.  Streaming.
- * lambda_i may be of any sign (saddles).  xstar = c when every lambda_i > 0. */
+ * lambda_i may be of any sign (saddles).  xstar = c when every lambda_i > 0.  The noise lives on
+ * the gradient only: the minibatch loss batch_grad reports is f(x). */
 int od_problem_quadratic_diag(size_t d, const double *lambda, const double *c,
                               const double *noise_sd, od_problem **out);
 
 /* Dense quadratic f(x) = 1/2 (x - c)^T A (x - c), A symmetric d-by-d, with additive Gaussian
  * gradient noise of covariance S (NULL: none; S must be positive semi-definite and is factored once,
- * by Cholesky or, if singular, by a clipped eigendecomposition).  Streaming. */
+ * by Cholesky or, if singular, by a clipped eigendecomposition; an indefinite S is OD_EINVAL).
+ * A (and S) must be symmetric up to rounding and are stored symmetrized.  Streaming.
+ * xstar = c when A is positive definite.  The minibatch loss batch_grad reports is f(x). */
 int od_problem_quadratic_dense(size_t d, const double *A, const double *c, const double *S,
                                od_problem **out);
 
 /* Gaussian linear regression, streaming: x = sqrt(lambda) (.) z with z ~ N(0, I_d), so
  * H = E x x^T = diag(lambda); y = <wstar, x> + xi, xi ~ N(0, sigma2); f_xi(w) = 1/2 (<w,x> - y)^2.
  * f(w) = 1/2 sigma2 + 1/2 sum_k lambda_k (w - wstar)_k^2 (the 1/2 convention; excess = f - fstar).
- * Sigma1(w) = H d d^T H + (d^T H d + sigma2) H with d = w - wstar, sampled without a square root. */
+ * Sigma1(w) = H d d^T H + (d^T H d + sigma2) H with d = w - wstar, sampled without a square root.
+ * lambda_k >= 0; wstar = NULL means the origin.  xstar = wstar, fstar = sigma2 / 2. */
 int od_problem_linreg_stream(size_t d, const double *lambda, const double *wstar, double sigma2,
                              od_problem **out);
 
 /* Linear regression on a finite data set X (n-by-d, row-major), y (n): f(w) = (1/2n) ||X w - y||^2,
  * f_i(w) = 1/2 (<x_i, w> - y_i)^2, H = X^T X / n.  xstar = the least-squares solution when X has
- * full column rank (computed by Cholesky of X^T X). */
+ * full column rank (computed by Cholesky of X^T X, which costs O(n d^2); done for d <= 4096 only,
+ * larger problems get xstar = NULL). */
 int od_problem_linreg_data(size_t n, size_t d, const double *X, const double *y, od_problem **out);
 
 /* Logistic regression on a finite data set with labels y_i in {-1, +1}:
