@@ -207,18 +207,22 @@ static int run(od_run *r)
     od_table_meta(ts, "model", "dX = -lambda X dt + s dW, lambda = %g, s = %g, x0 = %g", lam, c.s, c.x0);
     od_table_meta(ts, "scheme", "Euler-Maruyama, h = %g, %zu paths", c.T / (double)c.series_steps,
                   ep.n_paths);
-    const char *cols[] = {"t", "mc_mean", "mc_mean_se", "exact_mean", "mc_var", "mc_var_se", "exact_var"};
-    for (size_t j = 0; j < 7; j++) od_table_add_double(ts, cols[j], NULL, 0);
+    const char *cols[] = {"t", "mc_mean", "mc_mean_se", "exact_mean", "mc_var", "mc_var_se",
+                          "exact_var", "z_mean", "z_var"};
+    for (size_t j = 0; j < 9; j++) od_table_add_double(ts, cols[j], NULL, 0);
     double zmax_mean = 0, zmax_var = 0;
     for (size_t k = 0; k < c.n_times; k++) {
         double t = c.T * (double)times[k] / (double)c.series_steps;
         double em = c.x0 * exp(-lam * t), ev = s2 * (1 - exp(-2 * lam * t)) / (2 * lam);
-        double row[7] = {t, es.mean[2 * k], es.se[2 * k], em, es.mean[2 * k + 1], es.se[2 * k + 1], ev};
-        od_table_append(ts, row);
-        if (k > 0) {   /* at t = 0 every path sits at x0: zero spread */
-            zmax_mean = fmax(zmax_mean, fabs(row[1] - em) / row[2]);
-            zmax_var = fmax(zmax_var, fabs(row[4] - ev) / row[5]);
+        double row[9] = {t, es.mean[2 * k], es.se[2 * k], em, es.mean[2 * k + 1], es.se[2 * k + 1], ev,
+                         NAN, NAN};
+        if (k > 0) {   /* at t = 0 every path sits at x0: zero spread, no z-score */
+            row[7] = (row[1] - em) / row[2];
+            row[8] = (row[4] - ev) / row[5];
+            zmax_mean = fmax(zmax_mean, fabs(row[7]));
+            zmax_var = fmax(zmax_var, fabs(row[8]));
         }
+        od_table_append(ts, row);
     }
     if ((status = od_run_table(r, ts)) != OD_OK) goto done;
     od_run_claim_le(r, "mean-4se", zmax_mean, 4.0);
@@ -226,22 +230,32 @@ static int run(od_run *r)
 
     f1 = od_figure_alloc("ou_moments", "Euler–Maruyama on Ornstein–Uhlenbeck: Monte Carlo vs exact moments");
     if (!f1) { status = OD_ENOMEM; goto done; }
-    od_figure_layout(f1, 1, 2);
+    od_figure_layout(f1, 1, 3);
     od_figure_title(f1, "mean");
     od_figure_xlabel(f1, "t");
     od_figure_ylabel(f1, "E X_t");
     od_figure_add(f1, &(od_series){.table = ts, .x = "t", .y = "mc_mean", .err = "mc_mean_se",
                                    .kind = OD_PLOT_BAND, .label = "Monte Carlo ± 2 SE"});
     od_figure_add(f1, &(od_series){.table = ts, .x = "t", .y = "exact_mean", .kind = OD_PLOT_LINES,
-                                   .label = "exact x0 e^{-λt}", .dash = 2});
+                                   .label = "exact x₀·exp(−λt)", .dash = 2});
     od_figure_next_panel(f1, "variance");
     od_figure_xlabel(f1, "t");
     od_figure_ylabel(f1, "Var X_t");
     od_figure_add(f1, &(od_series){.table = ts, .x = "t", .y = "mc_var", .err = "mc_var_se",
                                    .kind = OD_PLOT_BAND, .label = "Monte Carlo ± 2 SE"});
     od_figure_add(f1, &(od_series){.table = ts, .x = "t", .y = "exact_var", .kind = OD_PLOT_LINES,
-                                   .label = "exact s²(1-e^{-2λt})/2λ", .dash = 2});
+                                   .label = "exact s²(1 − exp(−2λt))/2λ", .dash = 2});
     od_figure_key(f1, "bottom right");
+    od_figure_next_panel(f1, "Monte Carlo − exact, in standard errors");
+    od_figure_xlabel(f1, "t");
+    od_figure_ylabel(f1, "z = (MC − exact) / SE");
+    od_figure_yrange(f1, -5, 5);
+    od_figure_add(f1, &(od_series){.table = ts, .x = "t", .y = "z_mean", .kind = OD_PLOT_LINESPOINTS,
+                                   .label = "mean"});
+    od_figure_add(f1, &(od_series){.table = ts, .x = "t", .y = "z_var", .kind = OD_PLOT_LINESPOINTS,
+                                   .label = "variance"});
+    od_figure_hline(f1, 4, "claim: |z| ≤ 4");
+    od_figure_hline(f1, -4, NULL);
     if ((status = od_run_figure(r, f1)) != OD_OK) goto done;
 
     /* ---- convergence orders ------------------------------------------------------------------- */
@@ -300,7 +314,7 @@ static int run(od_run *r)
     od_figure_logx(f2, 1);
     od_figure_logy(f2, 1);
     od_figure_xlabel(f2, "step h");
-    od_figure_ylabel(f2, "|E φ(X_T^h) - E φ(X_T)|");
+    od_figure_ylabel(f2, "|E φ(X_T with step h) − E φ(X_T)|");
     od_figure_add(f2, &(od_series){.table = tl, .x = "h", .y = "weak_closed_form", .kind = OD_PLOT_LINES,
                                    .label = "closed form (EM moments)"});
     od_figure_add(f2, &(od_series){.table = tl, .x = "h", .y = "weak_mc", .err = "weak_mc_se",
@@ -312,7 +326,7 @@ static int run(od_run *r)
     od_figure_logx(f2, 1);
     od_figure_logy(f2, 1);
     od_figure_xlabel(f2, "step h");
-    od_figure_ylabel(f2, "(E|u_T^h - u_T|²)^{1/2}");
+    od_figure_ylabel(f2, "(E |u_T with step h − u_T|²)^½");
     od_figure_add(f2, &(od_series){.table = tl, .x = "h", .y = "strong_mc", .err = "strong_mc_se",
                                    .kind = OD_PLOT_ERRORBARS, .label = "Monte Carlo ± 2 SE"});
     od_figure_add(f2, &(od_series){.table = tl, .x = "h", .y = "strong_ref_slope_half",
