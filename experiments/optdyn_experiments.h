@@ -44,6 +44,12 @@ typedef struct od_experiment {
 extern const od_experiment *const od_exp_registry[];
 const od_experiment *od_exp_find(const char *name);
 
+/* ---- problems by name ---------------------------------------------------------------------------
+ * Every problem catalog of the program (core and modules), NULL-terminated, and a builder that
+ * searches all of them: od_exp_problem("linreg:d=100,exp=2", seed, &p). */
+extern const od_problem_entry *const *const od_problem_catalogs[];
+int od_exp_problem(const char *spec, uint64_t seed, od_problem **out);
+
 /* ---- running ----------------------------------------------------------------------------------- */
 typedef struct {
     const char *out_root;   /* the run writes into out_root/NAME/ */

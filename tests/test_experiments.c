@@ -155,6 +155,27 @@ static void test_thread_invariant_run(void)
     }
 }
 
+/* Every catalogued problem builds from its defaults, and lookups across catalogs name the spec. */
+static void test_problem_catalogs(void)
+{
+    size_t n = 0;
+    for (size_t c = 0; od_problem_catalogs[c]; c++)
+        for (size_t i = 0; od_problem_catalogs[c][i]; i++, n++) {
+            od_problem *p = NULL;
+            int s = od_exp_problem(od_problem_catalogs[c][i]->name, 7, &p);
+            if (s) fprintf(stderr, "\n  %s: %s\n", od_problem_catalogs[c][i]->name, od_last_error());
+            CU_ASSERT_EQUAL(s, OD_OK);
+            CU_ASSERT_TRUE(p && p->dim > 0);
+            od_problem_free(p);
+        }
+    CU_ASSERT_TRUE(n >= 5);
+    od_problem *p = NULL;
+    CU_ASSERT_EQUAL(od_exp_problem("no-such-problem:d=3", 7, &p), OD_ENOTFOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(od_last_error(), "no-such-problem"));
+    CU_ASSERT_EQUAL(od_exp_problem("linreg:d=0", 7, &p), OD_ERANGE);
+    CU_ASSERT_PTR_NULL(p);
+}
+
 static void od_test_suite_experiments(void)
 {
     static const od_test_case cases[] = {
@@ -162,6 +183,7 @@ static void od_test_suite_experiments(void)
         {"parameters are validated before any work", test_params_validated_first},
         {"registry entries are complete and valid", test_registry},
         {"same tables for 1 and 2 threads", test_thread_invariant_run},
+        {"every catalogued problem builds", test_problem_catalogs},
         {NULL, NULL}};
     od_test_add("experiments", cases);
 }
