@@ -142,12 +142,41 @@ static void test_run_and_json(void)
     CU_ASSERT_EQUAL(err_buf[0], '\0');   /* --json: nothing on stderr */
 }
 
+/* Progress (rate and ETA) is drawn on stderr only when it is a terminal, and never with --quiet:
+ * run under a pseudo-terminal with script(1), then with stderr redirected to a file. */
+static void test_progress_only_on_terminals(void)
+{
+    const char *args = "run ou-euler-maruyama paths=2000 series_paths=500 series_steps=256 --quick "
+                       "--no-plot --out od-test-tmp/cli-prog";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "script -qec \"'%s' %s\" /dev/null > od-test-tmp/cli-io/tty 2>&1",
+             OD_CLI_PATH, args);
+    CU_ASSERT_EQUAL_FATAL(system("mkdir -p od-test-tmp/cli-io"), 0);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "\n  script(1) unavailable: progress test skipped\n");
+        return;
+    }
+    char buf[1 << 14];
+    slurp("od-test-tmp/cli-io/tty", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "eta"));
+    snprintf(cmd, sizeof cmd, "script -qec \"'%s' %s --quiet\" /dev/null > od-test-tmp/cli-io/tty 2>&1",
+             OD_CLI_PATH, args);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    slurp("od-test-tmp/cli-io/tty", buf, sizeof buf);
+    CU_ASSERT_PTR_NULL(strstr(buf, "eta"));
+    char plain[512];
+    snprintf(plain, sizeof plain, "%s", args);
+    CU_ASSERT_EQUAL(cli(plain), 0);   /* stderr is a file here */
+    CU_ASSERT_PTR_NULL(strstr(err_buf, "eta"));
+}
+
 static void od_test_suite_cli(void)
 {
     static const od_test_case cases[] = {
         {"help, version, list, describe", test_help_version_list},
         {"bad input: one line, exit 2, nothing written", test_bad_input},
         {"run writes its files; --json parses", test_run_and_json},
+        {"progress only on terminals, never with --quiet", test_progress_only_on_terminals},
         {NULL, NULL}};
     od_test_add("cli", cases);
 }
