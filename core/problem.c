@@ -13,29 +13,8 @@
 #include <string.h>
 
 #include "core/linalg.h"
+#include "core/problem_impl.h"
 #include "core/status.h"
-
-/* ---- scratch vectors ---------------------------------------------------------------------------
- * Methods must stay thread-safe, so they cannot share a workspace inside the (immutable) problem.
- * A call that needs a d-vector takes it from the stack when it is small and from the heap, once per
- * call and never per sample, when it is not. */
-enum { SCRATCH_STACK = 256 };
-typedef struct {
-    double stack[SCRATCH_STACK];
-    double *p;
-} scratch;
-
-static double *scratch_get(scratch *s, size_t n)
-{
-    s->p = n <= SCRATCH_STACK ? s->stack : od_vec_alloc(n);
-    return s->p;
-}
-
-static void scratch_release(scratch *s)
-{
-    if (s->p && s->p != s->stack) od_free(s->p);
-    s->p = NULL;
-}
 
 static const char *pname(const od_problem *p)
 {
