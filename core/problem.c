@@ -142,6 +142,20 @@ od_problem *od_problem_alloc(const od_problem_type *type, size_t dim, size_t n, 
     return p;
 }
 
+od_problem *od_problem_impl_alloc(const od_problem_type *type, size_t dim, size_t n,
+                                  size_t data_size, size_t doubles, double **block)
+{
+    void *data = calloc(1, data_size);
+    *block = od_vec_alloc(doubles);
+    od_problem *p = (data && *block) ? od_problem_alloc(type, dim, n, data) : NULL;
+    if (!p) {
+        od_free(*block);
+        *block = NULL;
+        free(data);
+    }
+    return p;
+}
+
 void od_problem_free(od_problem *p)
 {
     if (!p) return;

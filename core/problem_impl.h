@@ -47,6 +47,24 @@ static inline void scratch_release(scratch *s)
 
 /* ---- small helpers of the constructors --------------------------------------------------------- */
 
+/* Allocates a problem of the given type, dimension and n whose data is a zeroed struct of data_size
+ * bytes, plus a zeroed block of `doubles` doubles for the caller to hang into that struct at once
+ * (the type's free_data releases both).  NULL on failure, with nothing left allocated. */
+od_problem *od_problem_impl_alloc(const od_problem_type *type, size_t dim, size_t n,
+                                  size_t data_size, size_t doubles, double **block);
+
+/* Ends a constructor: on OD_OK hands p over through *out, otherwise frees p and sets *out = NULL.
+ * Returns status. */
+static inline int hand_over(int status, od_problem *p, od_problem **out)
+{
+    if (status != OD_OK) {
+        od_problem_free(p);
+        p = NULL;
+    }
+    *out = p;
+    return status;
+}
+
 /* OD_OK if every v[i] is finite, else OD_EINVAL naming the caller, the vector and the entry. */
 static inline int check_finite_vec(const char *who, const char *what, size_t n, const double *v)
 {
@@ -96,27 +114,45 @@ static inline double sigmoid_neg(double m)
 }
 
 /* ---- finite data sets (problem_data.c) ---------------------------------------------------------
- * Linear and logistic regression on data share their storage and their noise sampler: both have
- * per-sample gradients of the form c_i(w) x_i (+ ridge w), which gives batch gradients without
- * scratch and a noise sampler of the per-sample-factor kind (sde.md section 1 (c)). */
+ * Linear and logistic regression on data share their storage, their minibatch gradient and their
+ * noise sampler: both have per-sample gradients of the form c_i(w) x_i (+ ridge w), which gives
+ * batch gradients without scratch and a noise sampler of the per-sample-factor kind (sde.md
+ * section 1 (c)).  A problem supplies c_i through its data_coef_fn. */
+
+/* c_i(w), the factor with grad of the data term of f_i = c_i x_i; also *loss = that data term
+ * (f_i without the ridge) when loss != NULL. */
+typedef double data_coef_fn(const od_problem *p, const double *w, size_t i, double *loss);
 
 typedef struct {
-    double *X, *y;   /* n*d and n doubles in one block owned through X */
-    double ridge;    /* logistic only */
+    double *X, *y;        /* n*d and n doubles in one block owned through X */
+    double ridge;         /* f_i += ridge/2 ||w||^2 (logistic only; 0 for least squares) */
+    data_coef_fn *coef;
 } data_set;
+
+/* ridge/2 ||w||^2, exactly 0 without a ridge. */
+static inline double half_ridge_sq(const od_problem *p, const double *w)
+{
+    const data_set *m = p->data;
+    return m->ridge == 0.0 ? 0.0 : 0.5 * m->ridge * od_dot(p->dim, w, w);
+}
 
 /* free_data of the data-set problems. */
 void od_problem_impl_data_free(void *data);
 
 /* Validates X (n-by-d) and y (n) and copies them into a fresh problem of the given type, whose
- * data is a data_set (ridge 0).  Errors name who; on error *pp is NULL. */
-int od_problem_impl_data_problem(const char *who, const od_problem_type *type, size_t n, size_t d,
-                                 const double *X, const double *y, od_problem **pp);
+ * data is a data_set with the given coef and ridge 0.  Errors name who; on error *pp is NULL. */
+int od_problem_impl_data_problem(const char *who, const od_problem_type *type, data_coef_fn *coef,
+                                 size_t n, size_t d, const double *X, const double *y,
+                                 od_problem **pp);
 
-/* A draw of N(0, Sigma1(w)) for a data-set problem whose sample gradients are coef(p, w, i) x_i
- * plus a term common to every i (see problem_data.c).  Advances s by n normals. */
-int od_problem_impl_rowwise_noise_sample(const od_problem *p, const double *w, od_stream *s,
-                                         double *out,
-                                         double (*coef)(const od_problem *, const double *, size_t));
+/* batch_grad of the data-set problems: g = (1/B) sum_b c_{i_b} x_{i_b} (+ ridge w) over B indices
+ * from od_stream_below(n), the draws of od_problem_finite_sample_grads; *f = the minibatch loss. */
+int od_problem_impl_data_batch_grad(const od_problem *p, const double *w, size_t B, od_stream *s,
+                                    double *g, double *f);
+
+/* noise_sample of the data-set problems: a draw of N(0, Sigma1(w)) from the c_i (see
+ * problem_data.c).  Advances s by n normals. */
+int od_problem_impl_data_noise_sample(const od_problem *p, const double *w, od_stream *s,
+                                      double *out);
 
 #endif /* OD_PROBLEM_IMPL_H */

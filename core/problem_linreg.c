@@ -37,15 +37,21 @@ static void ls_free(void *data)
     free(m);
 }
 
-static int ls_loss(const od_problem *p, const double *w, double *f)
+/* dl^T H dl with dl = w - wstar: twice the excess loss. */
+static double ls_excess2(const linreg_stream *m, size_t d, const double *w)
 {
-    const linreg_stream *m = p->data;
     double acc = 0.0;
-    for (size_t k = 0; k < p->dim; k++) {
+    for (size_t k = 0; k < d; k++) {
         double dk = w[k] - m->wstar[k];
         acc += m->lambda[k] * dk * dk;
     }
-    *f = 0.5 * (m->sigma2 + acc);
+    return acc;
+}
+
+static int ls_loss(const od_problem *p, const double *w, double *f)
+{
+    const linreg_stream *m = p->data;
+    *f = 0.5 * (m->sigma2 + ls_excess2(m, p->dim, w));
     return OD_OK;
 }
 
@@ -119,11 +125,7 @@ static int ls_noise_cov(const od_problem *p, const double *w, double *cov)
 {
     const linreg_stream *m = p->data;
     const size_t d = p->dim;
-    double q = 0.0;
-    for (size_t k = 0; k < d; k++) {
-        double dk = w[k] - m->wstar[k];
-        q += m->lambda[k] * dk * dk;
-    }
+    const double q = ls_excess2(m, d, w);
     for (size_t j = 0; j < d; j++) {
         const double uj = m->lambda[j] * (w[j] - m->wstar[j]);
         for (size_t k = 0; k < d; k++) cov[j * d + k] = uj * m->lambda[k] * (w[k] - m->wstar[k]);
@@ -139,12 +141,7 @@ static int ls_noise_sample(const od_problem *p, const double *w, od_stream *s, d
 {
     const linreg_stream *m = p->data;
     const size_t d = p->dim;
-    double q = 0.0;
-    for (size_t k = 0; k < d; k++) {
-        double dk = w[k] - m->wstar[k];
-        q += m->lambda[k] * dk * dk;
-    }
-    const double a = sqrt(q + m->sigma2);
+    const double a = sqrt(ls_excess2(m, d, w) + m->sigma2);
     od_stream_normals(s, out, d);
     const double z2 = od_stream_normal(s);
     for (size_t k = 0; k < d; k++)
@@ -180,14 +177,11 @@ int od_problem_linreg_stream(size_t d, const double *lambda, const double *wstar
     if (wstar) OD_TRY(check_finite_vec(who, "wstar", d, wstar));
     if (!isfinite(sigma2) || sigma2 < 0)
         OD_ERRORF(OD_EINVAL, "%s: sigma2 = %g must be finite and >= 0", who, sigma2);
-    linreg_stream *m = calloc(1, sizeof *m);
-    double *block = od_vec_alloc(3 * d);
-    od_problem *p = (m && block) ? od_problem_alloc(&linreg_stream_type, d, 0, m) : NULL;
-    if (!p) {
-        od_free(block);
-        free(m);
-        OD_ERRORF(OD_ENOMEM, "%s: out of memory (d = %zu)", who, d);
-    }
+    double *block;
+    od_problem *p = od_problem_impl_alloc(&linreg_stream_type, d, 0, sizeof(linreg_stream), 3 * d,
+                                          &block);
+    if (!p) OD_ERRORF(OD_ENOMEM, "%s: out of memory (d = %zu)", who, d);
+    linreg_stream *m = p->data;
     m->lambda = block;
     m->sqrt_lambda = block + d;
     m->wstar = block + 2 * d;
@@ -200,13 +194,7 @@ int od_problem_linreg_stream(size_t d, const double *lambda, const double *wstar
     minmax(d, m->lambda, &lo, &hi);
     snprintf(p->label, sizeof p->label, "linreg: d=%zu, lambda in [%.4g, %.4g], sigma2=%.4g", d, lo,
              hi, sigma2);
-    int status = set_xstar(p, m->wstar);   /* f(wstar) = sigma2 / 2 */
-    if (status != OD_OK) {
-        od_problem_free(p);
-        return status;
-    }
-    *out = p;
-    return OD_OK;
+    return hand_over(set_xstar(p, m->wstar), p, out);   /* f(wstar) = sigma2 / 2 */
 }
 
 
@@ -218,6 +206,14 @@ static double ld_resid(const od_problem *p, const double *w, size_t i)
 {
     const data_set *m = p->data;
     return od_dot(p->dim, m->X + i * p->dim, w) - m->y[i];
+}
+
+/* c_i = r_i, the data term 1/2 r_i^2 (the minibatch gradient and the noise sampler need these) */
+static double ld_coef(const od_problem *p, const double *w, size_t i, double *loss)
+{
+    const double r = ld_resid(p, w, i);
+    if (loss) *loss = 0.5 * r * r;
+    return r;
 }
 
 static int ld_loss(const od_problem *p, const double *w, double *f)
@@ -284,46 +280,22 @@ static int ld_sample_hvp(const od_problem *p, const double *w, size_t i, const d
     return OD_OK;
 }
 
-/* Same index draws as od_problem_finite_sample_grads; accumulates r_i x_i with no scratch. */
-static int ld_batch_grad(const od_problem *p, const double *w, size_t B, od_stream *s, double *g,
-                         double *f)
-{
-    const data_set *m = p->data;
-    const size_t d = p->dim;
-    double acc = 0.0;
-    od_zero(d, g);
-    for (size_t b = 0; b < B; b++) {
-        const uint32_t i = od_stream_below(s, (uint32_t)p->n);
-        const double r = ld_resid(p, w, i);
-        od_axpy(d, r, m->X + (size_t)i * d, g);
-        acc += 0.5 * r * r;
-    }
-    od_scal(d, 1.0 / (double)B, g);
-    if (f) *f = acc / (double)B;
-    return OD_OK;
-}
-
-static int ld_noise_sample(const od_problem *p, const double *w, od_stream *s, double *out)
-{
-    return od_problem_impl_rowwise_noise_sample(p, w, s, out, ld_resid);
-}
 
 static const od_problem_type linreg_data_type = {
     .name = "linreg-data",
     .loss = ld_loss,
     .grad = ld_grad,
     .hvp = ld_hvp,
-    .batch_grad = ld_batch_grad,
+    .batch_grad = od_problem_impl_data_batch_grad,
     .sample_grads = od_problem_finite_sample_grads,
     .sample_loss = ld_sample_loss,
     .sample_grad = ld_sample_grad,
     .sample_hvp = ld_sample_hvp,
     .noise_cov = od_problem_finite_noise_cov,
-    .noise_sample = ld_noise_sample,
+    .noise_sample = od_problem_impl_data_noise_sample,
     .free_data = od_problem_impl_data_free,
 };
 
-/* Validates and copies a data set into a fresh problem of the given type. */
 enum { LSQ_MAX_DIM = 4096 };
 
 /* The least-squares solution through the normal equations X^T X w = X^T y by Cholesky.  X counts as
@@ -366,16 +338,9 @@ int od_problem_linreg_data(size_t n, size_t d, const double *X, const double *y,
     if (!out) OD_ERRORF(OD_EINVAL, "%s: NULL output", who);
     *out = NULL;
     od_problem *p;
-    OD_TRY(od_problem_impl_data_problem(who, &linreg_data_type, n, d, X, y, &p));
+    OD_TRY(od_problem_impl_data_problem(who, &linreg_data_type, ld_coef, n, d, X, y, &p));
     snprintf(p->label, sizeof p->label, "linreg-data: n=%zu, d=%zu", n, d);
     /* full column rank needs n >= d; the O(n d^2 + d^3) solve is done up to LSQ_MAX_DIM */
-    int status = (n >= d && d <= LSQ_MAX_DIM) ? ld_least_squares(p) : OD_OK;
-    if (status != OD_OK) {
-        od_problem_free(p);
-        *out = NULL;
-        return status;
-    }
-    *out = p;
-    return OD_OK;
+    return hand_over((n >= d && d <= LSQ_MAX_DIM) ? ld_least_squares(p) : OD_OK, p, out);
 }
 

@@ -34,17 +34,14 @@ static double lr_margin(const od_problem *p, const double *w, size_t i)
     return m->y[i] * od_dot(p->dim, m->X + i * p->dim, w);
 }
 
-/* c_i(w) with grad of the data term of f_i = c_i x_i: c_i = -y_i sigma(-m_i). */
-static double lr_coef(const od_problem *p, const double *w, size_t i)
+/* c_i = -y_i sigma(-m_i), the data term l(m_i) (the minibatch gradient and the noise sampler need
+ * these). */
+static double lr_coef(const od_problem *p, const double *w, size_t i, double *loss)
 {
     const data_set *m = p->data;
-    return -m->y[i] * sigmoid_neg(lr_margin(p, w, i));
-}
-
-static double half_ridge_sq(const od_problem *p, const double *w)
-{
-    const data_set *m = p->data;
-    return m->ridge == 0.0 ? 0.0 : 0.5 * m->ridge * od_dot(p->dim, w, w);
+    const double mi = lr_margin(p, w, i);
+    if (loss) *loss = logistic_loss(mi);
+    return -m->y[i] * sigmoid_neg(mi);
 }
 
 static int lr_loss(const od_problem *p, const double *w, double *f)
@@ -96,7 +93,7 @@ static int lr_sample_grad(const od_problem *p, const double *w, size_t i, double
 {
     const data_set *m = p->data;
     od_copy(p->dim, m->X + i * p->dim, gi);
-    od_scal(p->dim, lr_coef(p, w, i), gi);
+    od_scal(p->dim, lr_coef(p, w, i, NULL), gi);
     if (m->ridge != 0.0) od_axpy(p->dim, m->ridge, w, gi);
     return OD_OK;
 }
@@ -112,42 +109,19 @@ static int lr_sample_hvp(const od_problem *p, const double *w, size_t i, const d
     return OD_OK;
 }
 
-static int lr_batch_grad(const od_problem *p, const double *w, size_t B, od_stream *s, double *g,
-                         double *f)
-{
-    const data_set *m = p->data;
-    const size_t d = p->dim;
-    double acc = 0.0;
-    od_zero(d, g);
-    for (size_t b = 0; b < B; b++) {
-        const uint32_t i = od_stream_below(s, (uint32_t)p->n);
-        const double mi = lr_margin(p, w, i);
-        od_axpy(d, -m->y[i] * sigmoid_neg(mi), m->X + (size_t)i * d, g);
-        acc += logistic_loss(mi);
-    }
-    od_scal(d, 1.0 / (double)B, g);
-    if (m->ridge != 0.0) od_axpy(d, m->ridge, w, g);
-    if (f) *f = acc / (double)B + half_ridge_sq(p, w);
-    return OD_OK;
-}
-
-static int lr_noise_sample(const od_problem *p, const double *w, od_stream *s, double *out)
-{
-    return od_problem_impl_rowwise_noise_sample(p, w, s, out, lr_coef);
-}
 
 static const od_problem_type logreg_type = {
     .name = "logreg",
     .loss = lr_loss,
     .grad = lr_grad,
     .hvp = lr_hvp,
-    .batch_grad = lr_batch_grad,
+    .batch_grad = od_problem_impl_data_batch_grad,
     .sample_grads = od_problem_finite_sample_grads,
     .sample_loss = lr_sample_loss,
     .sample_grad = lr_sample_grad,
     .sample_hvp = lr_sample_hvp,
     .noise_cov = od_problem_finite_noise_cov,
-    .noise_sample = lr_noise_sample,
+    .noise_sample = od_problem_impl_data_noise_sample,
     .free_data = od_problem_impl_data_free,
 };
 
@@ -163,7 +137,7 @@ int od_problem_logreg_data(size_t n, size_t d, const double *X, const double *y,
         if (y[i] != 1.0 && y[i] != -1.0)
             OD_ERRORF(OD_EINVAL, "%s: label y[%zu] = %g is not -1 or +1", who, i, y[i]);
     od_problem *p;
-    OD_TRY(od_problem_impl_data_problem(who, &logreg_type, n, d, X, y, &p));
+    OD_TRY(od_problem_impl_data_problem(who, &logreg_type, lr_coef, n, d, X, y, &p));
     ((data_set *)p->data)->ridge = ridge;
     snprintf(p->label, sizeof p->label, "logreg: n=%zu, d=%zu, ridge=%.4g", n, d, ridge);
     *out = p;

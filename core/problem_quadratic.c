@@ -152,14 +152,10 @@ int od_problem_quadratic_diag(size_t d, const double *lambda, const double *c,
             if (noise_sd[k] < 0)
                 OD_ERRORF(OD_EINVAL, "%s: noise_sd[%zu] = %g is negative", who, k, noise_sd[k]);
     }
-    quad_diag *q = calloc(1, sizeof *q);
-    double *block = od_vec_alloc(3 * d);
-    od_problem *p = (q && block) ? od_problem_alloc(&quad_diag_type, d, 0, q) : NULL;
-    if (!p) {
-        od_free(block);
-        free(q);
-        OD_ERRORF(OD_ENOMEM, "%s: out of memory (d = %zu)", who, d);
-    }
+    double *block;
+    od_problem *p = od_problem_impl_alloc(&quad_diag_type, d, 0, sizeof(quad_diag), 3 * d, &block);
+    if (!p) OD_ERRORF(OD_ENOMEM, "%s: out of memory (d = %zu)", who, d);
+    quad_diag *q = p->data;
     q->lambda = block;
     q->c = block + d;
     q->sd = block + 2 * d;
@@ -174,15 +170,7 @@ int od_problem_quadratic_diag(size_t d, const double *lambda, const double *c,
     minmax(d, q->sd, &slo, &shi);
     snprintf(p->label, sizeof p->label, "quadratic: d=%zu, lambda in [%.4g, %.4g], noise sd <= %.4g",
              d, lo, hi, shi);
-    if (lo > 0) {
-        int status = set_xstar(p, q->c);
-        if (status != OD_OK) {
-            od_problem_free(p);
-            return status;
-        }
-    }
-    *out = p;
-    return OD_OK;
+    return hand_over(lo > 0 ? set_xstar(p, q->c) : OD_OK, p, out);
 }
 
 /* =================================================================================================
@@ -381,14 +369,11 @@ int od_problem_quadratic_dense(size_t d, const double *A, const double *c, const
     if (d == 0) OD_ERRORF(OD_EINVAL, "%s: dimension d = 0", who);
     if (!A) OD_ERRORF(OD_EINVAL, "%s: NULL matrix A", who);
     if (c) OD_TRY(check_finite_vec(who, "c", d, c));
-    quad_dense *q = calloc(1, sizeof *q);
-    double *block = od_vec_alloc(3 * d * d + d);
-    od_problem *p = (q && block) ? od_problem_alloc(&quad_dense_type, d, 0, q) : NULL;
-    if (!p) {
-        od_free(block);
-        free(q);
-        OD_ERRORF(OD_ENOMEM, "%s: out of memory (d = %zu)", who, d);
-    }
+    double *block;
+    od_problem *p = od_problem_impl_alloc(&quad_dense_type, d, 0, sizeof(quad_dense), 3 * d * d + d,
+                                          &block);
+    if (!p) OD_ERRORF(OD_ENOMEM, "%s: out of memory (d = %zu)", who, d);
+    quad_dense *q = p->data;
     q->A = block;
     q->S = block + d * d;
     q->L = block + 2 * d * d;
@@ -414,11 +399,6 @@ int od_problem_quadratic_dense(size_t d, const double *A, const double *c, const
             if (pd) status = set_xstar(p, q->c);
         }
     }
-    if (status != OD_OK) {
-        od_problem_free(p);
-        return status;
-    }
-    *out = p;
-    return OD_OK;
+    return hand_over(status, p, out);
 }
 

@@ -63,14 +63,8 @@ static size_t param_size(const od_params *v, const char *key) { return (size_t)o
 /* Gives the problem built by an entry its label, or frees it on error. */
 static int finish(int status, od_problem *p, const char *name, const od_params *v, od_problem **out)
 {
-    if (status != OD_OK) {
-        od_problem_free(p);
-        *out = NULL;
-        return status;
-    }
-    label_from_params(p, name, v);
-    *out = p;
-    return OD_OK;
+    if (status == OD_OK) label_from_params(p, name, v);
+    return hand_over(status, p, out);
 }
 
 /* ---- quadratic --------------------------------------------------------------------------------- */
