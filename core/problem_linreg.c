@@ -312,8 +312,8 @@ static int ld_least_squares(od_problem *p)
      * several times slower than the full product despite half the flops */
     od_gemm(1, 0, d, d, n, 1.0, m->X, m->X, 0.0, G);
     od_gemv(1, n, d, 1.0, m->X, m->y, 0.0, w);
-    int status = OD_OK;
-    if (od_cholesky(d, G, L) == OD_OK) {
+    int status = od_cholesky(d, G, L);
+    if (status == OD_OK) {
         double gmax = 0.0, lmin = INFINITY;
         for (size_t k = 0; k < d; k++) {
             gmax = fmax(gmax, G[k * d + k]);
@@ -325,8 +325,8 @@ static int ld_least_squares(od_problem *p)
             cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, (int)d, L, (int)d, w, 1);
             status = set_xstar(p, w);
         }
-    } else {
-        od_clear_error();   /* rank deficient: no unique minimizer, not an error */
+    } else if (status == OD_ENUMERIC) {
+        status = OD_OK;   /* rank deficient: no unique minimizer, not an error */
     }
     od_free(G);
     return status;

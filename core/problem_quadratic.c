@@ -335,8 +335,8 @@ static int symmetrized_copy(const char *who, const char *what, size_t d, const d
  * indefinite, which is an error; the ones above it are rounding of a zero and are clipped. */
 static int noise_factor(const char *who, size_t d, const double *S, double *L)
 {
-    if (od_cholesky(d, S, L) == OD_OK) return OD_OK;
-    od_clear_error();   /* the failed Cholesky is expected for a singular S */
+    const int chol = od_cholesky(d, S, L);
+    if (chol != OD_ENUMERIC) return chol;   /* factored, or out of memory */
     double *mu = od_vec_alloc(d + d * d);
     if (!mu) OD_ERRORF(OD_ENOMEM, "%s: out of memory factoring S (d = %zu)", who, d);
     double *V = mu + d;
@@ -393,10 +393,10 @@ int od_problem_quadratic_dense(size_t d, const double *A, const double *c, const
         if (!tmp) {
             status = od_error(OD_ENOMEM, __FILE__, __LINE__, "%s: out of memory", who);
         } else {
-            int pd = od_cholesky(d, q->A, tmp) == OD_OK;
-            if (!pd) od_clear_error();
+            const int chol = od_cholesky(d, q->A, tmp);
             od_free(tmp);
-            if (pd) status = set_xstar(p, q->c);
+            if (chol == OD_OK) status = set_xstar(p, q->c);
+            else if (chol != OD_ENUMERIC) status = chol;   /* out of memory */
         }
     }
     return hand_over(status, p, out);

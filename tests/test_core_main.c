@@ -3,6 +3,7 @@
 
 void od_test_suite_param(void);
 void od_test_suite_stream(void);
+void od_test_suite_linalg(void);
 void od_test_suite_problem(void);
 void od_test_suite_problem_sampling(void);
 void od_test_suite_problem_registry(void);
@@ -14,6 +15,7 @@ int main(int argc, char **argv)
 {
     static od_test_suite_fn *const suites[] = {od_test_suite_param,
                                                 od_test_suite_stream,
+                                                od_test_suite_linalg,
                                                 od_test_suite_problem,
                                                 od_test_suite_problem_sampling,
                                                 od_test_suite_problem_registry,

@@ -55,6 +55,42 @@ static void test_constructor_errors(void)
     CU_ASSERT_PTR_NULL(p);
 }
 
+/* The constructors ask od_cholesky whether S and A are positive definite and whether X has full
+ * column rank; "no" is an answer, not an error.  A singular S (falls back to the eigendecomposition),
+ * an indefinite A and a repeated column of X (no xstar) raise nothing and keep the caller's last
+ * error. */
+static void test_not_definite_is_no_error(void)
+{
+    enum { D = 4 };
+    const double u[D] = {0.8, -0.3, 1.2, 0.05}, v[D] = {-0.4, 1.1, 0.3, 0.7};
+    double S[D * D], A[D * D], X[6 * 3], y[6];
+    for (size_t i = 0; i < D; i++)
+        for (size_t j = 0; j < D; j++) {
+            S[i * D + j] = u[i] * u[j] + v[i] * v[j];
+            A[i * D + j] = (i == j ? 1.5 - (double)i : 0.0) + 0.1 * (double)(i + j);
+        }
+    od_stream s;
+    od_stream_init(&s, SEED, 63);
+    for (size_t i = 0; i < 6; i++) {
+        X[i * 3] = X[i * 3 + 2] = od_stream_normal(&s);
+        X[i * 3 + 1] = od_stream_normal(&s);
+        y[i] = od_stream_normal(&s);
+    }
+    od_problem *pq = NULL, *pl = NULL;
+    od_error(OD_EINTERNAL, __FILE__, __LINE__, "the caller's error");
+    od_test_errors_begin();
+    CU_ASSERT_EQUAL(od_problem_quadratic_dense(D, A, NULL, S, &pq), OD_OK);
+    CU_ASSERT_EQUAL(od_problem_linreg_data(6, 3, X, y, &pl), OD_OK);
+    CU_ASSERT_EQUAL(od_test_errors_end(), 0);
+    CU_ASSERT_STRING_EQUAL(od_last_error(), "the caller's error");
+    CU_ASSERT_FATAL(pq != NULL && pl != NULL);
+    CU_ASSERT_PTR_NULL(pq->xstar);
+    CU_ASSERT_PTR_NULL(pl->xstar);
+    od_problem_free(pq);
+    od_problem_free(pl);
+    od_clear_error();
+}
+
 /* ---- registry ---------------------------------------------------------------------------------- */
 
 /* Every entry builds from its defaults; the result is usable (finite loss and gradient at the
@@ -353,6 +389,7 @@ void od_test_suite_problem_registry(void)
     static const od_test_case cases[] = {
         {"streaming problems refuse per-sample calls", test_streaming_refuses_samples},
         {"constructors refuse bad input", test_constructor_errors},
+        {"not positive definite is no error", test_not_definite_is_no_error},
         {"registry: every entry builds from defaults", test_registry_defaults},
         {"registry: specs against closed forms", test_registry_specs},
         {"registry: dense-quadratic spectrum and seeds", test_registry_dense_quadratic},
