@@ -198,6 +198,25 @@ void tp_hessian(const tp *t, const double *x, double *H, double *Hs)
     }
 }
 
+void tp_not_definite(double *c, double *S, double *A, double *X, double *y)
+{
+    enum { D = ND_D };
+    const double u[D] = {0.8, -0.3, 1.2, 0.05}, v[D] = {-0.4, 1.1, 0.3, 0.7};
+    for (size_t i = 0; i < D; i++)
+        for (size_t j = 0; j < D; j++) {
+            S[i * D + j] = u[i] * u[j] + v[i] * v[j];
+            A[i * D + j] = (i == j ? 1.5 - (double)i : 0.0) + 0.1 * (double)(i + j);
+        }
+    memcpy(c, u, sizeof u);
+    od_stream s;
+    od_stream_init(&s, SEED, 62);
+    for (size_t i = 0; i < ND_N; i++) {
+        X[i * ND_P] = X[i * ND_P + ND_P - 1] = od_stream_normal(&s);
+        X[i * ND_P + 1] = od_stream_normal(&s);
+        y[i] = od_stream_normal(&s);
+    }
+}
+
 void tp_free(tp *t)
 {
     od_problem_free(t->p);

@@ -80,6 +80,12 @@ void tp_hessian(const tp *t, const double *x, double *H, double *Hs);
 
 void tp_free(tp *t);
 
+/* Inputs the constructors must find not positive definite, none of them an error: a rank-2 noise
+ * covariance S = u u^T + v v^T and an indefinite A (both ND_D-by-ND_D, u returned as a center c), and
+ * a data set X (ND_N-by-ND_P) whose first and last columns are equal, with labels y. */
+enum { ND_D = 4, ND_N = 6, ND_P = 3 };
+void tp_not_definite(double *c, double *S, double *A, double *X, double *y);
+
 /* The core's registry, as the one catalog od_problem_from_spec searches. */
 extern const od_problem_entry *const *const core_catalogs[];
 

@@ -165,31 +165,15 @@ static void test_problem_frozen(void)
         od_problem_free(p);
     }
 
-    /* S = u u^T + v v^T, rank 2 in d = 4; A indefinite */
-    enum { D = 4 };
-    const double u[D] = {0.8, -0.3, 1.2, 0.05}, v[D] = {-0.4, 1.1, 0.3, 0.7};
-    double S[D * D], A[D * D];
-    for (size_t i = 0; i < D; i++)
-        for (size_t j = 0; j < D; j++) {
-            S[i * D + j] = u[i] * u[j] + v[i] * v[j];
-            A[i * D + j] = (i == j ? 1.5 - (double)i : 0.0) + 0.1 * (double)(i + j);
-        }
+    /* a singular S (eigendecomposition) with an indefinite A (no xstar); rank-deficient data */
+    double c[ND_D], S[ND_D * ND_D], A[ND_D * ND_D], X[ND_N * ND_P], y[ND_N];
+    tp_not_definite(c, S, A, X, y);
     od_problem *p = NULL;
-    CU_ASSERT_EQUAL_FATAL(od_problem_quadratic_dense(D, A, u, S, &p), OD_OK);
+    CU_ASSERT_EQUAL_FATAL(od_problem_quadratic_dense(ND_D, A, c, S, &p), OD_OK);
     check_frozen("dense quadratic, singular S", p, 0xc5f4ab6738facff4ULL,
                  0x17a94a65489646c5ULL);
     od_problem_free(p);
-
-    /* a repeated column: rank deficient */
-    double X[6 * 3], y[6];
-    od_stream s;
-    od_stream_init(&s, SEED, 62);
-    for (size_t i = 0; i < 6; i++) {
-        X[i * 3] = X[i * 3 + 2] = od_stream_normal(&s);
-        X[i * 3 + 1] = od_stream_normal(&s);
-        y[i] = od_stream_normal(&s);
-    }
-    CU_ASSERT_EQUAL_FATAL(od_problem_linreg_data(6, 3, X, y, &p), OD_OK);
+    CU_ASSERT_EQUAL_FATAL(od_problem_linreg_data(ND_N, ND_P, X, y, &p), OD_OK);
     check_frozen("linreg-data, rank deficient", p, 0xa61b8a2545f4afacULL,
                  0x897021528dc911f2ULL);
     od_problem_free(p);

@@ -61,26 +61,13 @@ static void test_constructor_errors(void)
  * error. */
 static void test_not_definite_is_no_error(void)
 {
-    enum { D = 4 };
-    const double u[D] = {0.8, -0.3, 1.2, 0.05}, v[D] = {-0.4, 1.1, 0.3, 0.7};
-    double S[D * D], A[D * D], X[6 * 3], y[6];
-    for (size_t i = 0; i < D; i++)
-        for (size_t j = 0; j < D; j++) {
-            S[i * D + j] = u[i] * u[j] + v[i] * v[j];
-            A[i * D + j] = (i == j ? 1.5 - (double)i : 0.0) + 0.1 * (double)(i + j);
-        }
-    od_stream s;
-    od_stream_init(&s, SEED, 63);
-    for (size_t i = 0; i < 6; i++) {
-        X[i * 3] = X[i * 3 + 2] = od_stream_normal(&s);
-        X[i * 3 + 1] = od_stream_normal(&s);
-        y[i] = od_stream_normal(&s);
-    }
+    double c[ND_D], S[ND_D * ND_D], A[ND_D * ND_D], X[ND_N * ND_P], y[ND_N];
+    tp_not_definite(c, S, A, X, y);
     od_problem *pq = NULL, *pl = NULL;
     od_error(OD_EINTERNAL, __FILE__, __LINE__, "the caller's error");
     od_test_errors_begin();
-    CU_ASSERT_EQUAL(od_problem_quadratic_dense(D, A, NULL, S, &pq), OD_OK);
-    CU_ASSERT_EQUAL(od_problem_linreg_data(6, 3, X, y, &pl), OD_OK);
+    CU_ASSERT_EQUAL(od_problem_quadratic_dense(ND_D, A, c, S, &pq), OD_OK);
+    CU_ASSERT_EQUAL(od_problem_linreg_data(ND_N, ND_P, X, y, &pl), OD_OK);
     CU_ASSERT_EQUAL(od_test_errors_end(), 0);
     CU_ASSERT_STRING_EQUAL(od_last_error(), "the caller's error");
     CU_ASSERT_FATAL(pq != NULL && pl != NULL);
