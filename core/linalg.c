@@ -105,7 +105,7 @@ int od_cholesky(size_t n, const double *A, double *L)
     int gs = gsl_linalg_cholesky_decomp1(a);   /* needs GSL's handler off (done in main) */
     if (gs != GSL_SUCCESS) {
         gsl_matrix_free(a);
-        OD_ERROR("od_cholesky: matrix is not positive definite", OD_ENUMERIC);
+        return OD_ENUMERIC;   /* not positive definite: an answer for the caller, not an error */
     }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) L[i * n + j] = j <= i ? gsl_matrix_get(a, i, j) : 0.0;

@@ -37,8 +37,13 @@ int od_all_finite(size_t n, const double *x);
  * OD_EGSL. */
 int od_symm_eigen(size_t n, const double *A, double *eval, double *evec);
 
-/* Cholesky factor L (lower, row-major, zero above the diagonal) of a symmetric positive definite A.
- * Returns OD_ENUMERIC when A is not positive definite. */
+/* Cholesky factor L (lower, row-major, zero above the diagonal) of a symmetric positive definite
+ * n-by-n A, A = L L^T.  Also the test for positive definiteness: when A is not positive definite
+ * (indefinite, or singular to working precision) it returns OD_ENUMERIC WITHOUT raising an error -
+ * the error handler is not called, od_last_error() keeps what it was, L is left untouched - so
+ * callers can branch on the answer (the dense quadratic then factors its noise covariance by
+ * od_symm_eigen).  Out of memory is a real error (OD_ENOMEM, raised).  Needs GSL's error handler
+ * off (gsl_set_error_handler_off, done in main). */
 int od_cholesky(size_t n, const double *A, double *L);
 
 /* Wall-clock seconds from a monotonic clock (for timings; never for results). */

@@ -13,29 +13,8 @@
 #include <string.h>
 
 #include "core/linalg.h"
+#include "core/problem_impl.h"
 #include "core/status.h"
-
-/* ---- scratch vectors ---------------------------------------------------------------------------
- * Methods must stay thread-safe, so they cannot share a workspace inside the (immutable) problem.
- * A call that needs a d-vector takes it from the stack when it is small and from the heap, once per
- * call and never per sample, when it is not. */
-enum { SCRATCH_STACK = 256 };
-typedef struct {
-    double stack[SCRATCH_STACK];
-    double *p;
-} scratch;
-
-static double *scratch_get(scratch *s, size_t n)
-{
-    s->p = n <= SCRATCH_STACK ? s->stack : od_vec_alloc(n);
-    return s->p;
-}
-
-static void scratch_release(scratch *s)
-{
-    if (s->p && s->p != s->stack) od_free(s->p);
-    s->p = NULL;
-}
 
 static const char *pname(const od_problem *p)
 {
@@ -160,6 +139,20 @@ od_problem *od_problem_alloc(const od_problem_type *type, size_t dim, size_t n, 
     p->fstar = NAN;
     p->x0 = NULL;
     snprintf(p->label, sizeof p->label, "%s", (type && type->name) ? type->name : "");
+    return p;
+}
+
+od_problem *od_problem_impl_alloc(const od_problem_type *type, size_t dim, size_t n,
+                                  size_t data_size, size_t doubles, double **block)
+{
+    void *data = calloc(1, data_size);
+    *block = od_vec_alloc(doubles);
+    od_problem *p = (data && *block) ? od_problem_alloc(type, dim, n, data) : NULL;
+    if (!p) {
+        od_free(*block);
+        *block = NULL;
+        free(data);
+    }
     return p;
 }
 

@@ -7,6 +7,8 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "core/status.h"
+
 int od_test_main(int argc, char **argv, od_test_suite_fn *const *suites)
 {
     (void)argc;
@@ -39,6 +41,30 @@ void od_test_close(double a, double b, double tol, const char *ea, const char *e
     if (!ok) fprintf(stderr, "\n  %s:%d: %s = %.17g vs %s = %.17g (|diff| %.3g > tol %.3g)\n", file,
                      line, ea, a, eb, b, fabs(a - b), tol);
     CU_assertImplementation(ok, (unsigned)line, "OD_ASSERT_CLOSE", file, "", CU_FALSE);
+}
+
+static int errors_raised;
+static od_error_handler_fn *errors_saved;
+
+static void count_error(const char *reason, const char *file, int line, int status)
+{
+    (void)reason;
+    (void)file;
+    (void)line;
+    (void)status;
+    errors_raised++;
+}
+
+void od_test_errors_begin(void)
+{
+    errors_raised = 0;
+    errors_saved = od_set_error_handler(count_error);
+}
+
+int od_test_errors_end(void)
+{
+    od_set_error_handler(errors_saved);
+    return errors_raised;
 }
 
 const char *od_test_tmpdir(const char *name)

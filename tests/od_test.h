@@ -33,6 +33,12 @@ void od_test_close(double a, double b, double tol, const char *ea, const char *e
 #define OD_ASSERT_REL(a, b, rel) od_test_close((a), (b), (rel) * fmax(fabs(a), fabs(b)), #a, #b, \
                                                __FILE__, __LINE__)
 
+/* Counting the errors a call raises: od_test_errors_begin installs a handler that counts every
+ * od_error, od_test_errors_end restores the previous handler and returns the count.  For checking
+ * that an expected outcome (not positive definite, rank deficient) is not reported as an error. */
+void od_test_errors_begin(void);
+int od_test_errors_end(void);
+
 /* A fresh scratch folder under the test's working directory (removed first if present); returns a
  * static path. */
 const char *od_test_tmpdir(const char *name);
