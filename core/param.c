@@ -10,6 +10,14 @@
 
 #include "core/status.h"
 
+char *od_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
 int od_parse_double(const char *text, double *out)
 {
     if (!text || !*text) return OD_EPARSE;
@@ -100,14 +108,6 @@ static int in_range(const od_param *p, double x)
     return 1;
 }
 
-static char *dupstr(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 int od_params_init(od_params *v, const od_param *spec, size_t n, int quick)
 {
     memset(v, 0, sizeof *v);
@@ -124,7 +124,7 @@ int od_params_init(od_params *v, const od_param *spec, size_t n, int quick)
         const od_param *p = &spec[i];
         v->num[i] = (quick && !isnan(p->quick)) ? p->quick : p->def;
         if (p->type == OD_PARAM_STRING) {
-            v->str[i] = dupstr(p->defstr ? p->defstr : "");
+            v->str[i] = od_strdup(p->defstr ? p->defstr : "");
         } else if (p->type == OD_PARAM_CHOICE) {
             v->str[i] = choice_word(p->choices, (int)v->num[i]);
         } else {
@@ -192,7 +192,7 @@ int od_params_set(od_params *v, const char *where, const char *key, const char *
         int k = choice_index(p->choices, text);
         if (k < 0)
             OD_ERRORF(OD_EPARSE, "%s: key '%s' must be one of %s, got '%s'", where, key, range, text);
-        char *w = dupstr(text);
+        char *w = od_strdup(text);
         if (!w) OD_ERROR("out of memory", OD_ENOMEM);
         free(v->str[i]);
         v->str[i] = w;
@@ -201,7 +201,7 @@ int od_params_set(od_params *v, const char *where, const char *key, const char *
         return OD_OK;
     }
     case OD_PARAM_STRING: {
-        char *w = dupstr(text);
+        char *w = od_strdup(text);
         if (!w) OD_ERROR("out of memory", OD_ENOMEM);
         free(v->str[i]);
         v->str[i] = w;

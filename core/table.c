@@ -28,14 +28,6 @@ struct od_table {
     size_t n_cols;
 };
 
-static char *dupstr(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 /* Replaces tabs, newlines and other control characters by spaces. */
 static void sanitize(char *s)
 {
@@ -58,7 +50,7 @@ od_table *od_table_alloc(const char *name)
         return NULL;
     }
     od_table *t = calloc(1, sizeof *t);
-    if (!t || !(t->name = dupstr(name))) {
+    if (!t || !(t->name = od_strdup(name))) {
         free(t);
         return NULL;
     }
@@ -139,7 +131,7 @@ static column *add_column(od_table *t, const char *name, od_col_type type, size_
     memset(c, 0, sizeof *c);
     c->type = type;
     c->cap = n ? n : 16;
-    c->name = dupstr(name);
+    c->name = od_strdup(name);
     if (type == OD_COL_DOUBLE) c->d = malloc(c->cap * sizeof *c->d);
     if (type == OD_COL_INT) c->i = malloc(c->cap * sizeof *c->i);
     if (type == OD_COL_STRING) c->s = calloc(c->cap, sizeof *c->s);
@@ -178,7 +170,7 @@ int od_table_add_string(od_table *t, const char *col, const char *const *v, size
     column *c = add_column(t, col, OD_COL_STRING, n);
     if (!c) return OD_EINVAL;
     for (size_t k = 0; k < n; k++) {
-        c->s[k] = dupstr(v[k] ? v[k] : "");
+        c->s[k] = od_strdup(v[k] ? v[k] : "");
         if (!c->s[k]) OD_ERROR("out of memory", OD_ENOMEM);
         sanitize(c->s[k]);
         c->n = k + 1;

@@ -55,20 +55,12 @@ int od_exp_params(const od_experiment *exp, int quick, char *const *assign, size
     return OD_OK;
 }
 
-static char *dupstr(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 static int push_str(char ***arr, size_t *n, const char *s)
 {
     char **a = realloc(*arr, (*n + 1) * sizeof *a);
     if (!a) OD_ERROR("out of memory", OD_ENOMEM);
     *arr = a;
-    if (!(a[*n] = dupstr(s))) OD_ERROR("out of memory", OD_ENOMEM);
+    if (!(a[*n] = od_strdup(s))) OD_ERROR("out of memory", OD_ENOMEM);
     (*n)++;
     return OD_OK;
 }
@@ -138,7 +130,7 @@ int od_exp_run(const od_experiment *exp, const od_params *v, const od_run_option
     res->wall_seconds = od_wall_time() - t0;
     res->status = status;
     if (status != OD_OK) {
-        res->error = dupstr(*od_last_error() ? od_last_error() : od_strerror(status));
+        res->error = od_strdup(*od_last_error() ? od_last_error() : od_strerror(status));
         od_manifest_set_str(r.m, "error", res->error ? res->error : "");
     }
     od_manifest_set_num(r.m, "wall_seconds", res->wall_seconds);
@@ -199,8 +191,8 @@ static int add_claim(od_run *r, const char *name, int pass, double measured, dou
     res->claims = c;
     c = &c[res->n_claims];
     memset(c, 0, sizeof *c);
-    c->name = dupstr(name);
-    c->text = dupstr(doc->text);
+    c->name = od_strdup(name);
+    c->text = od_strdup(doc->text);
     if (!c->name || !c->text) {
         free(c->name);
         free(c->text);
