@@ -1,5 +1,6 @@
 /* optdyn tests — the figure driver (plots/): quoting, script contents, rendering to PNG, SVG and
- * PDF with the real gnuplot, error paths, and the behaviour without gnuplot.
+ * PDF with the real gnuplot, error paths, and the behaviour without gnuplot.  The scripts of the
+ * figures drawn here are also compared byte for byte with golden copies (tests/golden/plots).
  *
  * Rendering tests need gnuplot on the PATH; without it they check only what is written and say
  * so on stdout. */
@@ -76,6 +77,21 @@ static int is_png(const char *path)
 {
     static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     return file_starts(path, sig, 8) && file_size(path) > 1000;
+}
+
+/* The script dir/script must equal tests/golden/plots/golden byte for byte, with the version
+ * string and the style template (plots/preamble.gp, written verbatim) masked, so that no change of
+ * the driver alters a script by accident.  After an intended change, regenerate with
+ * `OD_GOLDEN_UPDATE=1 ctest --preset dev -R test_plots` and review `git diff tests/golden`. */
+static void check_golden(const char *dir, const char *script, const char *golden)
+{
+    char *preamble = slurp(OD_SOURCE_DIR "/plots/preamble.gp");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(preamble);
+    char want[1024];
+    snprintf(want, sizeof want, "%s/tests/golden/plots/%s", OD_SOURCE_DIR, golden);
+    const char *const vary[] = {preamble, "@PREAMBLE@\n", od_version(), "@VERSION@", NULL};
+    OD_ASSERT_GOLDEN(path_of(dir, script), want, vary);
+    free(preamble);
 }
 
 static int have_gnuplot(const char *test)
@@ -376,6 +392,9 @@ static void render_demo(od_plot_format fmt, const char *dir)
     CU_ASSERT_EQUAL(st, OD_OK);
     if (st) fprintf(stderr, "\n  %s\n", od_last_error());
     od_figure_free(f);
+    char golden[32];
+    snprintf(golden, sizeof golden, "demo-%s.gp", od_plot_ext(fmt));
+    check_golden(dir, "demo.gp", golden);
 
     char *gp = slurp(path_of(dir, "demo.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
@@ -485,6 +504,7 @@ static void test_render_kinds(void)
     int st = od_figure_write(f, dir, OD_FMT_PNG, 1);
     CU_ASSERT_EQUAL(st, OD_OK);
     if (st) fprintf(stderr, "\n  %s\n", od_last_error());
+    check_golden(dir, "kinds.gp", "kinds.gp");
     char *gp = slurp(path_of(dir, "kinds.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "with image"));
@@ -525,6 +545,7 @@ static void test_key_placement(void)
     od_figure_logy(f, 1);
     od_figure_add(f, &(od_series){.table = t, .x = "n", .y = "fall", .label = "loss"});
     CU_ASSERT_EQUAL(od_figure_write(f, dir, OD_FMT_PNG, have_gnuplot("keys")), OD_OK);
+    check_golden(dir, "keys.gp", "keys.gp");
     char *gp = slurp(path_of(dir, "keys.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     char *p2 = strstr(gp, "# ---- panel 2");
@@ -561,6 +582,7 @@ static void test_injection(void)
     CU_ASSERT_EQUAL(file_size("pwned"), -1);
     if (have_gnuplot("injection")) CU_ASSERT(is_png(path_of(dir, "inject.png")));
     /* the script has no line that starts with the injected command */
+    check_golden(dir, "inject.gp", "inject.gp");
     char *gp = slurp(path_of(dir, "inject.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NULL(strstr(gp, "\nsystem("));
@@ -603,6 +625,7 @@ static void test_nan_rows(void)
     int st = od_figure_write(f, dir, OD_FMT_PNG, 1);
     CU_ASSERT_EQUAL(st, OD_OK);
     if (st) fprintf(stderr, "\n  %s\n", od_last_error());
+    check_golden(dir, "nonfinite.gp", "nonfinite.gp");
     char *gp = slurp(path_of(dir, "nonfinite.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set xrange [*:*]"));
@@ -731,6 +754,7 @@ static void test_gnuplot_fails(void)
     CU_ASSERT_EQUAL(od_figure_write(f, empty, OD_FMT_PNG, 1), OD_EIO);
     CU_ASSERT_PTR_NOT_NULL(strstr(od_last_error(), "risk.tsv"));
     CU_ASSERT_EQUAL(od_figure_write(f, empty, OD_FMT_PNG, 0), OD_OK);
+    check_golden(empty, "broken.gp", "nodata.gp");   /* drawn without reading the data back */
     CU_ASSERT_EQUAL(od_figure_write(f, "/nonexistent-folder/x", OD_FMT_PNG, 0), OD_EIO);
     CU_ASSERT_EQUAL(count_tmp(empty), 0);
     od_figure_free(f);
