@@ -478,40 +478,37 @@ static int layer(od_plot_kind k)
     return k == OD_PLOT_HEATMAP ? 0 : k == OD_PLOT_BAND ? 1 : k == OD_PLOT_BOXES ? 2 : 3;
 }
 
+/* A reference line, horizontal or vertical, on an axis that is log or not, with its label in
+ * position at (chosen by placement.c; see hl_rect and vl_rect there). */
+static void put_refline(FILE *out, const refline *l, int vertical, int logs, int at)
+{
+    double v = l->at;
+    if (!finite_on(v, logs)) {
+        fprintf(out, "# %s line at %g not drawn (not a %s number)\n",
+                vertical ? "vertical" : "horizontal", v, logs ? "positive finite" : "finite");
+        return;
+    }
+    if (vertical)
+        fprintf(out, "set arrow from first %.17g, graph 0 to first %.17g, graph 1 as 8\n", v, v);
+    else
+        fprintf(out, "set arrow from graph 0, first %.17g to graph 1, first %.17g as 8\n", v, v);
+    if (!l->label) return;
+    fputs("set label ", out);
+    put_q(out, l->label);
+    if (vertical)
+        fprintf(out, " at first %.17g, graph %s %s rotate by 90 offset %s, 0 tc rgb od_ref_color "
+                     "front\n", v, at % 2 ? "0.02" : "0.98", at % 2 ? "left" : "right",
+                at < 2 ? "-1.1" : "1.1");
+    else
+        fprintf(out, " at graph %s, first %.17g %s offset 0, %s tc rgb od_ref_color front\n",
+                at % 2 ? "0.01" : "0.99", v, at % 2 ? "left" : "right", at < 2 ? "0.6" : "-0.6");
+}
+
 static void put_reflines(FILE *out, const plan *pl)
 {
     const panel *p = pl->p;
-    for (size_t k = 0; k < p->nhl; k++) {
-        double y = p->hl[k].at;
-        if (!finite_on(y, p->logy)) {
-            fprintf(out, "# horizontal line at %g not drawn (not a %s number)\n", y,
-                    p->logy ? "positive finite" : "finite");
-            continue;
-        }
-        fprintf(out, "set arrow from graph 0, first %.17g to graph 1, first %.17g as 8\n", y, y);
-        if (!p->hl[k].label) continue;
-        int at = pl->hl_at[k];
-        fputs("set label ", out);
-        put_q(out, p->hl[k].label);
-        fprintf(out, " at graph %s, first %.17g %s offset 0, %s tc rgb od_ref_color front\n",
-                at % 2 ? "0.01" : "0.99", y, at % 2 ? "left" : "right", at < 2 ? "0.6" : "-0.6");
-    }
-    for (size_t k = 0; k < p->nvl; k++) {
-        double x = p->vl[k].at;
-        if (!finite_on(x, p->logx)) {
-            fprintf(out, "# vertical line at %g not drawn (not a %s number)\n", x,
-                    p->logx ? "positive finite" : "finite");
-            continue;
-        }
-        fprintf(out, "set arrow from first %.17g, graph 0 to first %.17g, graph 1 as 8\n", x, x);
-        if (!p->vl[k].label) continue;
-        int at = pl->vl_at[k];
-        fputs("set label ", out);
-        put_q(out, p->vl[k].label);
-        fprintf(out, " at first %.17g, graph %s %s rotate by 90 offset %s, 0 tc rgb od_ref_color "
-                     "front\n", x, at % 2 ? "0.02" : "0.98", at % 2 ? "left" : "right",
-                at < 2 ? "-1.1" : "1.1");
-    }
+    for (size_t k = 0; k < p->nhl; k++) put_refline(out, &p->hl[k], 0, p->logy, pl->hl_at[k]);
+    for (size_t k = 0; k < p->nvl; k++) put_refline(out, &p->vl[k], 1, p->logx, pl->vl_at[k]);
     for (size_t k = 0; k < p->nnotes; k++) {
         fputs("set label ", out);
         put_q(out, p->notes[k]);
