@@ -51,8 +51,7 @@ const char *od_test_tmpdir(const char *name)
     return path;
 }
 
-/* The whole file, NUL-terminated (*n = its length), or NULL. */
-static char *read_all(const char *path, size_t *n)
+char *od_test_slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -73,7 +72,6 @@ static char *read_all(const char *path, size_t *n)
     } while (got > 0);
     fclose(f);
     s[len] = '\0';
-    *n = len;
     return s;
 }
 
@@ -101,8 +99,7 @@ static char *replace_all(char *s, const char *from, const char *to)
 void od_test_golden(const char *path, const char *golden, const char *const *vary,
                     const char *file, int line)
 {
-    size_t n = 0, m = 0;
-    char *got = read_all(path, &n), *want = NULL;
+    char *got = od_test_slurp(path), *want = NULL;
     for (size_t k = 0; got && vary && vary[k] && vary[k + 1]; k += 2)
         got = replace_all(got, vary[k], vary[k + 1]);
     int ok = 0;
@@ -114,10 +111,10 @@ void od_test_golden(const char *path, const char *golden, const char *const *var
         ok = f && fputs(got, f) >= 0;
         if (f && fclose(f) != 0) ok = 0;
         fprintf(stderr, "\n  %s golden file %s\n", ok ? "updated" : "cannot write", golden);
-    } else if (!(want = read_all(golden, &m))) {
+    } else if (!(want = od_test_slurp(golden))) {
         fprintf(stderr, "\n  %s:%d: no golden file %s (OD_GOLDEN_UPDATE=1 writes it)\n", file,
                 line, golden);
-    } else if (!(ok = strlen(got) == m && strcmp(got, want) == 0)) {
+    } else if (!(ok = strcmp(got, want) == 0)) {
         size_t i = 0, start = 0;   /* start of the first line that differs */
         int ln = 1;
         for (; got[i] && got[i] == want[i]; i++)

@@ -37,6 +37,9 @@ void od_test_close(double a, double b, double tol, const char *ea, const char *e
  * static path. */
 const char *od_test_tmpdir(const char *name);
 
+/* The whole file as a NUL-terminated string (the caller frees it); NULL if it cannot be read. */
+char *od_test_slurp(const char *path);
+
 /* Golden files: the file at path must equal the file golden byte for byte, after every occurrence
  * in it of vary[2k] is replaced by vary[2k + 1] (pairs in a NULL-terminated list; NULL for none),
  * which masks what legitimately varies, such as the version string.  On a difference the first

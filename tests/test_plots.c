@@ -43,20 +43,6 @@ static int file_starts(const char *path, const void *sig, size_t n)
     return got == n && memcmp(b, sig, n) == 0;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (s) s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 /* Number of entries of dir whose name contains ".tmp". */
 static int count_tmp(const char *dir)
 {
@@ -85,7 +71,7 @@ static int is_png(const char *path)
  * `OD_GOLDEN_UPDATE=1 ctest --preset dev -R test_plots` and review `git diff tests/golden`. */
 static void check_golden(const char *dir, const char *script, const char *golden)
 {
-    char *preamble = slurp(OD_SOURCE_DIR "/plots/preamble.gp");
+    char *preamble = od_test_slurp(OD_SOURCE_DIR "/plots/preamble.gp");
     CU_ASSERT_PTR_NOT_NULL_FATAL(preamble);
     char want[1024];
     snprintf(want, sizeof want, "%s/tests/golden/plots/%s", OD_SOURCE_DIR, golden);
@@ -254,7 +240,7 @@ static void test_quote_roundtrip(void)
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot q.gp 2> out.txt", dir);
     CU_ASSERT_EQUAL(system(cmd), 0);
-    char *out = slurp(path_of(dir, "out.txt"));
+    char *out = od_test_slurp(path_of(dir, "out.txt"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
     char *line = out;
     size_t checked = 0;
@@ -396,7 +382,7 @@ static void render_demo(od_plot_format fmt, const char *dir)
     snprintf(golden, sizeof golden, "demo-%s.gp", od_plot_ext(fmt));
     check_golden(dir, "demo.gp", golden);
 
-    char *gp = slurp(path_of(dir, "demo.gp"));
+    char *gp = od_test_slurp(path_of(dir, "demo.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set datafile separator tab"));   /* the template */
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'risk.tsv' using 1:"));
@@ -505,7 +491,7 @@ static void test_render_kinds(void)
     CU_ASSERT_EQUAL(st, OD_OK);
     if (st) fprintf(stderr, "\n  %s\n", od_last_error());
     check_golden(dir, "kinds.gp", "kinds.gp");
-    char *gp = slurp(path_of(dir, "kinds.gp"));
+    char *gp = od_test_slurp(path_of(dir, "kinds.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "with image"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set cblabel 'final loss'"));
@@ -546,7 +532,7 @@ static void test_key_placement(void)
     od_figure_add(f, &(od_series){.table = t, .x = "n", .y = "fall", .label = "loss"});
     CU_ASSERT_EQUAL(od_figure_write(f, dir, OD_FMT_PNG, have_gnuplot("keys")), OD_OK);
     check_golden(dir, "keys.gp", "keys.gp");
-    char *gp = slurp(path_of(dir, "keys.gp"));
+    char *gp = od_test_slurp(path_of(dir, "keys.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     char *p2 = strstr(gp, "# ---- panel 2");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p2);
@@ -583,7 +569,7 @@ static void test_injection(void)
     if (have_gnuplot("injection")) CU_ASSERT(is_png(path_of(dir, "inject.png")));
     /* the script has no line that starts with the injected command */
     check_golden(dir, "inject.gp", "inject.gp");
-    char *gp = slurp(path_of(dir, "inject.gp"));
+    char *gp = od_test_slurp(path_of(dir, "inject.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NULL(strstr(gp, "\nsystem("));
     CU_ASSERT_PTR_NULL(strstr(gp, "\nset output 'pwned'"));
@@ -626,7 +612,7 @@ static void test_nan_rows(void)
     CU_ASSERT_EQUAL(st, OD_OK);
     if (st) fprintf(stderr, "\n  %s\n", od_last_error());
     check_golden(dir, "nonfinite.gp", "nonfinite.gp");
-    char *gp = slurp(path_of(dir, "nonfinite.gp"));
+    char *gp = od_test_slurp(path_of(dir, "nonfinite.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set xrange [*:*]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set yrange [*:*]"));
