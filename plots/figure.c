@@ -115,12 +115,7 @@ od_figure *od_figure_alloc(const char *name, const char *title)
     od_figure *f = calloc(1, sizeof *f);
     if (!f || !(f->name = dupstr(name)) || !(f->p = malloc(sizeof *f->p)) ||
         set_text(&f->title, title) != OD_OK) {
-        if (f) {
-            free(f->name);
-            free(f->p);
-            free(f->title);
-        }
-        free(f);
+        od_figure_free(f);   /* np is still 0: frees what was taken */
         od_error(OD_ENOMEM, __FILE__, __LINE__, "out of memory");
         return NULL;
     }
