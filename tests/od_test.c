@@ -76,3 +76,84 @@ const char *od_test_tmpdir(const char *name)
     if (system(cmd) != 0) fprintf(stderr, "cannot prepare %s\n", path);
     return path;
 }
+
+char *od_test_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *s = NULL;
+    size_t cap = 0, len = 0, got;
+    do {
+        if (cap - len < 4096) {
+            char *t = realloc(s, cap = 2 * cap + 4096);
+            if (!t) {
+                free(s);
+                fclose(f);
+                return NULL;
+            }
+            s = t;
+        }
+        got = fread(s + len, 1, cap - len - 1, f);
+        len += got;
+    } while (got > 0);
+    fclose(f);
+    s[len] = '\0';
+    return s;
+}
+
+/* s with every occurrence of from replaced by to (s is freed); NULL when out of memory. */
+static char *replace_all(char *s, const char *from, const char *to)
+{
+    size_t nf = strlen(from), nt = strlen(to), count = 0;
+    if (!s || nf == 0) return s;
+    for (const char *p = strstr(s, from); p; p = strstr(p + nf, from)) count++;
+    char *out = malloc(strlen(s) + count * nt + 1), *o = out;
+    if (out) {
+        const char *p = s, *q;
+        for (; (q = strstr(p, from)); p = q + nf) {
+            memcpy(o, p, (size_t)(q - p));
+            o += q - p;
+            memcpy(o, to, nt);
+            o += nt;
+        }
+        strcpy(o, p);
+    }
+    free(s);
+    return out;
+}
+
+void od_test_golden(const char *path, const char *golden, const char *const *vary,
+                    const char *file, int line)
+{
+    char *got = od_test_slurp(path), *want = NULL;
+    for (size_t k = 0; got && vary && vary[k] && vary[k + 1]; k += 2)
+        got = replace_all(got, vary[k], vary[k + 1]);
+    int ok = 0;
+    const char *update = getenv("OD_GOLDEN_UPDATE");
+    if (!got) {
+        fprintf(stderr, "\n  %s:%d: cannot read %s\n", file, line, path);
+    } else if (update && strcmp(update, "1") == 0) {
+        FILE *f = fopen(golden, "wb");
+        ok = f && fputs(got, f) >= 0;
+        if (f && fclose(f) != 0) ok = 0;
+        fprintf(stderr, "\n  %s golden file %s\n", ok ? "updated" : "cannot write", golden);
+    } else if (!(want = od_test_slurp(golden))) {
+        fprintf(stderr, "\n  %s:%d: no golden file %s (OD_GOLDEN_UPDATE=1 writes it)\n", file,
+                line, golden);
+    } else if (!(ok = strcmp(got, want) == 0)) {
+        size_t i = 0, start = 0;   /* start of the first line that differs */
+        int ln = 1;
+        for (; got[i] && got[i] == want[i]; i++)
+            if (got[i] == '\n') {
+                start = i + 1;
+                ln++;
+            }
+        const char *a = got + start, *b = want + start;
+        fprintf(stderr, "\n  %s:%d: %s differs from %s at line %d:\n    got:  %.*s\n"
+                "    want: %.*s\n", file, line, path, golden, ln, (int)strcspn(a, "\n"), a,
+                (int)strcspn(b, "\n"), b);
+    }
+    free(got);
+    free(want);
+    CU_assertImplementation(ok, (unsigned)line, "OD_ASSERT_GOLDEN", file, "", CU_FALSE);
+}

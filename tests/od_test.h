@@ -43,4 +43,17 @@ int od_test_errors_end(void);
  * static path. */
 const char *od_test_tmpdir(const char *name);
 
+/* The whole file as a NUL-terminated string (the caller frees it); NULL if it cannot be read. */
+char *od_test_slurp(const char *path);
+
+/* Golden files: the file at path must equal the file golden byte for byte, after every occurrence
+ * in it of vary[2k] is replaced by vary[2k + 1] (pairs in a NULL-terminated list; NULL for none),
+ * which masks what legitimately varies, such as the version string.  On a difference the first
+ * differing line of each is printed.  With OD_GOLDEN_UPDATE=1 in the environment the masked file
+ * is written to golden instead (the check then passes): review the diff before committing it. */
+#define OD_ASSERT_GOLDEN(path, golden, vary) od_test_golden((path), (golden), (vary), __FILE__, \
+                                                            __LINE__)
+void od_test_golden(const char *path, const char *golden, const char *const *vary,
+                    const char *file, int line);
+
 #endif

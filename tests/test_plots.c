@@ -1,5 +1,6 @@
 /* optdyn tests — the figure driver (plots/): quoting, script contents, rendering to PNG, SVG and
- * PDF with the real gnuplot, error paths, and the behaviour without gnuplot.
+ * PDF with the real gnuplot, error paths, and the behaviour without gnuplot.  The scripts of the
+ * figures drawn here are also compared byte for byte with golden copies (tests/golden/plots).
  *
  * Rendering tests need gnuplot on the PATH; without it they check only what is written and say
  * so on stdout. */
@@ -42,20 +43,6 @@ static int file_starts(const char *path, const void *sig, size_t n)
     return got == n && memcmp(b, sig, n) == 0;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (s) s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 /* Number of entries of dir whose name contains ".tmp". */
 static int count_tmp(const char *dir)
 {
@@ -76,6 +63,21 @@ static int is_png(const char *path)
 {
     static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     return file_starts(path, sig, 8) && file_size(path) > 1000;
+}
+
+/* The script dir/script must equal tests/golden/plots/golden byte for byte, with the version
+ * string and the style template (plots/preamble.gp, written verbatim) masked, so that no change of
+ * the driver alters a script by accident.  After an intended change, regenerate with
+ * `OD_GOLDEN_UPDATE=1 ctest --preset dev -R test_plots` and review `git diff tests/golden`. */
+static void check_golden(const char *dir, const char *script, const char *golden)
+{
+    char *preamble = od_test_slurp(OD_SOURCE_DIR "/plots/preamble.gp");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(preamble);
+    char want[1024];
+    snprintf(want, sizeof want, "%s/tests/golden/plots/%s", OD_SOURCE_DIR, golden);
+    const char *const vary[] = {preamble, "@PREAMBLE@\n", od_version(), "@VERSION@", NULL};
+    OD_ASSERT_GOLDEN(path_of(dir, script), want, vary);
+    free(preamble);
 }
 
 static int have_gnuplot(const char *test)
@@ -238,7 +240,7 @@ static void test_quote_roundtrip(void)
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot q.gp 2> out.txt", dir);
     CU_ASSERT_EQUAL(system(cmd), 0);
-    char *out = slurp(path_of(dir, "out.txt"));
+    char *out = od_test_slurp(path_of(dir, "out.txt"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
     char *line = out;
     size_t checked = 0;
@@ -376,8 +378,11 @@ static void render_demo(od_plot_format fmt, const char *dir)
     CU_ASSERT_EQUAL(st, OD_OK);
     if (st) fprintf(stderr, "\n  %s\n", od_last_error());
     od_figure_free(f);
+    char golden[32];
+    snprintf(golden, sizeof golden, "demo-%s.gp", od_plot_ext(fmt));
+    check_golden(dir, "demo.gp", golden);
 
-    char *gp = slurp(path_of(dir, "demo.gp"));
+    char *gp = od_test_slurp(path_of(dir, "demo.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set datafile separator tab"));   /* the template */
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "'risk.tsv' using 1:"));
@@ -485,7 +490,8 @@ static void test_render_kinds(void)
     int st = od_figure_write(f, dir, OD_FMT_PNG, 1);
     CU_ASSERT_EQUAL(st, OD_OK);
     if (st) fprintf(stderr, "\n  %s\n", od_last_error());
-    char *gp = slurp(path_of(dir, "kinds.gp"));
+    check_golden(dir, "kinds.gp", "kinds.gp");
+    char *gp = od_test_slurp(path_of(dir, "kinds.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "with image"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set cblabel 'final loss'"));
@@ -525,7 +531,8 @@ static void test_key_placement(void)
     od_figure_logy(f, 1);
     od_figure_add(f, &(od_series){.table = t, .x = "n", .y = "fall", .label = "loss"});
     CU_ASSERT_EQUAL(od_figure_write(f, dir, OD_FMT_PNG, have_gnuplot("keys")), OD_OK);
-    char *gp = slurp(path_of(dir, "keys.gp"));
+    check_golden(dir, "keys.gp", "keys.gp");
+    char *gp = od_test_slurp(path_of(dir, "keys.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     char *p2 = strstr(gp, "# ---- panel 2");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p2);
@@ -561,7 +568,8 @@ static void test_injection(void)
     CU_ASSERT_EQUAL(file_size("pwned"), -1);
     if (have_gnuplot("injection")) CU_ASSERT(is_png(path_of(dir, "inject.png")));
     /* the script has no line that starts with the injected command */
-    char *gp = slurp(path_of(dir, "inject.gp"));
+    check_golden(dir, "inject.gp", "inject.gp");
+    char *gp = od_test_slurp(path_of(dir, "inject.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NULL(strstr(gp, "\nsystem("));
     CU_ASSERT_PTR_NULL(strstr(gp, "\nset output 'pwned'"));
@@ -603,7 +611,8 @@ static void test_nan_rows(void)
     int st = od_figure_write(f, dir, OD_FMT_PNG, 1);
     CU_ASSERT_EQUAL(st, OD_OK);
     if (st) fprintf(stderr, "\n  %s\n", od_last_error());
-    char *gp = slurp(path_of(dir, "nonfinite.gp"));
+    check_golden(dir, "nonfinite.gp", "nonfinite.gp");
+    char *gp = od_test_slurp(path_of(dir, "nonfinite.gp"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set xrange [*:*]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set yrange [*:*]"));
@@ -731,6 +740,7 @@ static void test_gnuplot_fails(void)
     CU_ASSERT_EQUAL(od_figure_write(f, empty, OD_FMT_PNG, 1), OD_EIO);
     CU_ASSERT_PTR_NOT_NULL(strstr(od_last_error(), "risk.tsv"));
     CU_ASSERT_EQUAL(od_figure_write(f, empty, OD_FMT_PNG, 0), OD_OK);
+    check_golden(empty, "broken.gp", "nodata.gp");   /* drawn without reading the data back */
     CU_ASSERT_EQUAL(od_figure_write(f, "/nonexistent-folder/x", OD_FMT_PNG, 0), OD_EIO);
     CU_ASSERT_EQUAL(count_tmp(empty), 0);
     od_figure_free(f);
