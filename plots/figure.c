@@ -8,6 +8,7 @@
  * left out, colours, ranges and ticks, legend and label positions) is decided from the data read
  * back, by placement.c.
  */
+#include "core/param.h"
 #include "plots/plots_impl.h"
 
 #include <math.h>
@@ -50,20 +51,11 @@ int od_plot_key_index(const char *name)
 static const char *const kind_names[] = {"lines", "points", "linespoints", "band", "errorbars",
                                          "steps", "boxes", "heatmap"};
 
-static char *dupstr(const char *s)
-{
-    if (!s) return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 /* Replaces *dst by a copy of text (NULL or "" clears it). */
 static int set_text(char **dst, const char *text)
 {
     char *c = NULL;
-    if (text && *text && !(c = dupstr(text))) OD_ERROR("out of memory", OD_ENOMEM);
+    if (text && *text && !(c = od_strdup(text))) OD_ERROR("out of memory", OD_ENOMEM);
     free(*dst);
     *dst = c;
     return OD_OK;
@@ -113,7 +105,7 @@ od_figure *od_figure_alloc(const char *name, const char *title)
         return NULL;
     }
     od_figure *f = calloc(1, sizeof *f);
-    if (!f || !(f->name = dupstr(name)) || !(f->p = malloc(sizeof *f->p)) ||
+    if (!f || !(f->name = od_strdup(name)) || !(f->p = malloc(sizeof *f->p)) ||
         set_text(&f->title, title) != OD_OK) {
         od_figure_free(f);   /* np is still 0: frees what was taken */
         od_error(OD_ENOMEM, __FILE__, __LINE__, "out of memory");
@@ -253,7 +245,7 @@ int od_figure_note(od_figure *f, const char *text)
     char **n = realloc(p->notes, (p->nnotes + 1) * sizeof *n);
     if (!n) OD_ERROR("out of memory", OD_ENOMEM);
     p->notes = n;
-    if (!(n[p->nnotes] = dupstr(text))) OD_ERROR("out of memory", OD_ENOMEM);
+    if (!(n[p->nnotes] = od_strdup(text))) OD_ERROR("out of memory", OD_ENOMEM);
     p->nnotes++;
     return OD_OK;
 }
@@ -300,7 +292,7 @@ int od_figure_add(od_figure *f, const od_series *s)
     series *v = realloc(p->s, (p->ns + 1) * sizeof *v);
     if (!v) OD_ERROR("out of memory", OD_ENOMEM);
     p->s = v;
-    n.table = dupstr(od_table_name(s->table));
+    n.table = od_strdup(od_table_name(s->table));
     if (!n.table || set_text(&n.label, s->label) != OD_OK) {
         free(n.table);
         OD_ERROR("out of memory", OD_ENOMEM);
