@@ -12,6 +12,7 @@
 
 char *od_strdup(const char *s)
 {
+    if (!s) return NULL;
     size_t n = strlen(s) + 1;
     char *d = malloc(n);
     if (d) memcpy(d, s, n);

@@ -87,7 +87,7 @@ int od_spec_split(const char *text, char *name, size_t len, const char **rest);
  * `what`.  Returns OD_EPARSE on a malformed element, OD_ERANGE when more than max. */
 int od_parse_doubles(const char *text, char sep, double *out, size_t max, size_t *n, const char *what);
 
-/* A malloc'd copy of s (NULL on allocation failure); release with free(). */
+/* A malloc'd copy of s (NULL when s is NULL or allocation fails); release with free(). */
 char *od_strdup(const char *s);
 
 /* Strict number parsing: the whole string must be a finite number (no trailing text). */
