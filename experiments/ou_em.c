@@ -17,9 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_fit.h>
-
 #include "experiments/optdyn_experiments.h"
+#include "sde/optdyn_sde.h"
 
 #define MAX_LEVELS 12
 
@@ -107,8 +106,8 @@ static int level_path(uint32_t path, double *obs, void *ws, void *arg)
     const long nf = c->steps0 << (L - 1);
     const double hf = c->T / (double)nf, lam = c->lambda;
     /* joint law of (dW, I) over one fine step */
-    const double e1 = exp(-lam * hf), var_i = (1 - e1 * e1) / (2 * lam), cov = (1 - e1) / lam;
-    const double ci = cov / sqrt(hf), di = sqrt(fmax(var_i - ci * ci, 0.0)), sq = sqrt(hf);
+    const od_sde_ou_coupling cp = od_sde_ou_coupling_make(lam, hf);
+    const double e1 = cp.decay, ci = cp.ci, di = cp.di, sq = cp.cw;
     double x[MAX_LEVELS], u[MAX_LEVELS], dw_ou[MAX_LEVELS], dw_g[MAX_LEVELS];
     long stride[MAX_LEVELS];
     for (int l = 0; l < L; l++) {
@@ -147,23 +146,6 @@ static int level_path(uint32_t path, double *obs, void *ws, void *arg)
         obs[4 * l + 3] = (u[l] - ue) * (u[l] - ue);
     }
     return 0;
-}
-
-/* Weighted least-squares slope of log y on log h with var(log y) = (se_y / y)^2. */
-static void loglog_slope(size_t n, const double *h, const double *y, const double *se, double *slope,
-                         double *slope_se)
-{
-    double lx[MAX_LEVELS], ly[MAX_LEVELS], w[MAX_LEVELS];
-    for (size_t i = 0; i < n; i++) {
-        lx[i] = log(h[i]);
-        ly[i] = log(fabs(y[i]));
-        double rel = se ? se[i] / fabs(y[i]) : 1.0;
-        w[i] = 1.0 / (rel * rel > 1e-300 ? rel * rel : 1e-300);
-    }
-    double c0, c1, c00, c01, c11, chisq;
-    gsl_fit_wlinear(lx, 1, w, 1, ly, 1, n, &c0, &c1, &c00, &c01, &c11, &chisq);
-    *slope = c1;
-    *slope_se = se ? sqrt(c11) : 0;
 }
 
 static int validate(const od_params *v)
@@ -296,9 +278,9 @@ static int run(od_run *r)
     if ((status = od_run_table(r, tl)) != OD_OK) goto done;
     od_run_claim_le(r, "em-closed-form-4se", zmax_cf, 4.0);
     double p_w, p_w_se, p_cf, dummy, p_s, p_s_se;
-    loglog_slope((size_t)L, h, we, we_se, &p_w, &p_w_se);
-    loglog_slope((size_t)L, h, we_cf, NULL, &p_cf, &dummy);
-    loglog_slope((size_t)L, h, se_, se_se, &p_s, &p_s_se);
+    od_sde_loglog_slope((size_t)L, h, we, we_se, &p_w, &p_w_se);
+    od_sde_loglog_slope((size_t)L, h, we_cf, NULL, &p_cf, &dummy);
+    od_sde_loglog_slope((size_t)L, h, se_, se_se, &p_s, &p_s_se);
     if (fabs(p_cf - 1) > 0.05)
         od_run_note(r, "the closed-form weak errors have slope %.4f over these h, further than 0.05 "
                        "from 1: the coarsest steps are pre-asymptotic (lower lambda*T/steps0)", p_cf);
