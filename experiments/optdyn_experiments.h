@@ -68,7 +68,7 @@ typedef struct {
     char *name;
     char *text;
     double measured, predicted, tolerance;
-    char relation[24];
+    char relation[64];
     int pass;
 } od_claim;
 
