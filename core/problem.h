@@ -57,6 +57,14 @@ typedef struct od_problem_type {
     void (*free_data)(void *data);
 } od_problem_type;
 
+/* What is known about the structure of Sigma1(x), as flags in od_problem.noise (0 = nothing known,
+ * e.g. multiplicative noise that depends on x).  Integrators use them to choose schemes (Milstein
+ * reduces to Euler-Maruyama for constant noise; diagonal noise permits componentwise Milstein). */
+enum {
+    OD_NOISE_CONSTANT = 1u,   /* Sigma1(x) does not depend on x (additive noise) */
+    OD_NOISE_DIAGONAL = 2u    /* Sigma1(x) is diagonal for every x */
+};
+
 struct od_problem {
     const od_problem_type *type;
     size_t dim;        /* d */
@@ -65,6 +73,7 @@ struct od_problem {
     double *xstar;     /* a known minimizer (owned), or NULL */
     double fstar;      /* f(xstar) when xstar != NULL */
     double *x0;        /* suggested initial point (owned), or NULL for the origin */
+    unsigned noise;    /* OD_NOISE_* flags describing Sigma1(x); 0 when nothing is known */
     char label[128];   /* human-readable description, e.g. "linreg: d=100, powerlaw exp=2" */
 };
 
@@ -120,7 +129,8 @@ int od_problem_quadratic_diag(size_t d, const double *lambda, const double *c,
  * gradient noise of covariance S (NULL: none; S must be positive semi-definite and is factored once,
  * by Cholesky or, if singular, by a clipped eigendecomposition; an indefinite S is OD_EINVAL).
  * A (and S) must be symmetric up to rounding and are stored symmetrized.  Streaming.
- * xstar = c when A is positive definite.  The minibatch loss batch_grad reports is f(x). */
+ * xstar = c when A is positive definite.  The minibatch loss batch_grad reports is f(x).
+ * noise = OD_NOISE_CONSTANT, with OD_NOISE_DIAGONAL when S is diagonal or absent. */
 int od_problem_quadratic_dense(size_t d, const double *A, const double *c, const double *S,
                                od_problem **out);
 

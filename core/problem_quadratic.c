@@ -68,16 +68,27 @@ static int qd_hvp(const od_problem *p, const double *x, const double *v, double 
     return OD_OK;
 }
 
-/* g = grad f + s (.) (1/B) sum_b z_b: the sum of the B samples' normals is gathered in g first. */
+/* g = grad f + s (.) (1/B) sum_b z_b: the B samples' normals are drawn in bulk (the same numbers as
+ * one at a time) and summed in g first. */
 static int qd_batch_grad(const od_problem *p, const double *x, size_t B, od_stream *s, double *g,
                          double *f)
 {
     const quad_diag *q = p->data;
     const size_t d = p->dim;
     od_zero(d, g);
-    if (q->noisy)
-        for (size_t b = 0; b < B; b++)
-            for (size_t k = 0; k < d; k++) g[k] += od_stream_normal(s);
+    if (q->noisy) {
+        if (B == 1) {
+            od_stream_normals(s, g, d);
+        } else {
+            scratch sc;
+            SCRATCH_OR_FAIL(sc, d, z);
+            for (size_t b = 0; b < B; b++) {
+                od_stream_normals(s, z, d);
+                for (size_t k = 0; k < d; k++) g[k] += z[k];
+            }
+            scratch_release(&sc);
+        }
+    }
     const double inv_B = 1.0 / (double)B;
     double acc = 0.0;
     for (size_t k = 0; k < d; k++) {
@@ -95,9 +106,12 @@ static int qd_sample_grads(const od_problem *p, const double *x, size_t B, od_st
     const size_t d = p->dim;
     for (size_t b = 0; b < B; b++) {
         double *row = G + b * d;
-        qd_grad(p, x, row, NULL);
-        if (q->noisy)
-            for (size_t k = 0; k < d; k++) row[k] += q->sd[k] * od_stream_normal(s);
+        if (q->noisy) {
+            od_stream_normals(s, row, d);
+            for (size_t k = 0; k < d; k++) row[k] = q->lambda[k] * (x[k] - q->c[k]) + q->sd[k] * row[k];
+        } else {
+            qd_grad(p, x, row, NULL);
+        }
     }
     return OD_OK;
 }
@@ -120,7 +134,8 @@ static int qd_noise_sample(const od_problem *p, const double *x, od_stream *s, d
         od_zero(p->dim, out);
         return OD_OK;
     }
-    for (size_t k = 0; k < p->dim; k++) out[k] = q->sd[k] * od_stream_normal(s);
+    od_stream_normals(s, out, p->dim);
+    for (size_t k = 0; k < p->dim; k++) out[k] *= q->sd[k];
     return OD_OK;
 }
 
@@ -164,6 +179,7 @@ int od_problem_quadratic_diag(size_t d, const double *lambda, const double *c,
     if (noise_sd) od_copy(d, noise_sd, q->sd);
     q->noisy = 0;
     for (size_t k = 0; k < d; k++) q->noisy |= q->sd[k] != 0.0;
+    p->noise = OD_NOISE_CONSTANT | OD_NOISE_DIAGONAL;
 
     double lo, hi, slo, shi;
     minmax(d, q->lambda, &lo, &hi);
@@ -243,8 +259,10 @@ static int qdn_batch_grad(const od_problem *p, const double *x, size_t B, od_str
     if (f) *f = 0.5 * od_dot(d, u, g);
     if (q->noisy) {
         od_zero(d, zsum);
-        for (size_t b = 0; b < B; b++)
-            for (size_t k = 0; k < d; k++) zsum[k] += od_stream_normal(s);
+        for (size_t b = 0; b < B; b++) {
+            od_stream_normals(s, u, d);   /* u is free once g is formed */
+            for (size_t k = 0; k < d; k++) zsum[k] += u[k];
+        }
         od_gemv(0, d, d, 1.0 / (double)B, q->L, zsum, 1.0, g);
     }
     scratch_release(&sc);
@@ -385,6 +403,11 @@ int od_problem_quadratic_dense(size_t d, const double *A, const double *c, const
         for (size_t i = 0; i < d * d; i++) q->noisy |= q->S[i] != 0.0;
         if (q->noisy) status = noise_factor(who, d, q->S, q->L);
     }
+    p->noise = OD_NOISE_CONSTANT;
+    int diagonal = 1;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++) diagonal &= i == j || q->S[i * d + j] == 0.0;
+    if (diagonal) p->noise |= OD_NOISE_DIAGONAL;
     if (status == OD_OK) {
         snprintf(p->label, sizeof p->label, "dense-quadratic: d=%zu%s", d,
                  q->noisy ? ", gaussian gradient noise" : "");

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 
@@ -156,4 +158,28 @@ void od_test_golden(const char *path, const char *golden, const char *const *var
     free(got);
     free(want);
     CU_assertImplementation(ok, (unsigned)line, "OD_ASSERT_GOLDEN", file, "", CU_FALSE);
+}
+
+int od_test_run(const char *exe, const char *args, char **out, char **err)
+{
+    char dir[64], cmd[8192], path[128];
+    snprintf(dir, sizeof dir, "od-test-tmp/run-%ld", (long)getpid());
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && '%s' %s > %s/out 2> %s/err", dir, exe, args, dir, dir);
+    int st = system(cmd);
+    if (out) {
+        snprintf(path, sizeof path, "%s/out", dir);
+        *out = od_test_slurp(path);
+    }
+    if (err) {
+        snprintf(path, sizeof path, "%s/err", dir);
+        *err = od_test_slurp(path);
+    }
+    return (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
+}
+
+int od_test_count_lines(const char *s)
+{
+    int n = 0;
+    for (; s && *s; s++) n += *s == '\n';
+    return n;
 }

@@ -56,4 +56,13 @@ char *od_test_slurp(const char *path);
 void od_test_golden(const char *path, const char *golden, const char *const *vary,
                     const char *file, int line);
 
+/* Runs `exe args` through the shell (args is shell text: quote it as a user would), with stdout and
+ * stderr captured through files in od-test-tmp/.  Returns the exit status, or -1 when the program
+ * did not exit normally.  *out and *err (either may be NULL) receive the captured text, malloc'd
+ * (free with free()). */
+int od_test_run(const char *exe, const char *args, char **out, char **err);
+
+/* Number of newline characters in s. */
+int od_test_count_lines(const char *s);
+
 #endif

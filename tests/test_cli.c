@@ -10,38 +10,20 @@
 
 #include "od_test.h"
 
-static char out_buf[1 << 16], err_buf[1 << 16];
+static char *out_buf, *err_buf;
 
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-}
-
-/* Runs "optdyn ARGS" in the scratch folder; returns the exit status; fills out_buf and err_buf. */
+/* Runs "optdyn ARGS"; returns the exit status; fills out_buf and err_buf. */
 static int cli(const char *args)
 {
-    const char *dir = "od-test-tmp/cli-io";
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s && '%s' %s > %s/out 2> %s/err", dir, OD_CLI_PATH, args,
-             dir, dir);
-    int st = system(cmd);
-    char p[256];
-    snprintf(p, sizeof p, "%s/out", dir);
-    slurp(p, out_buf, sizeof out_buf);
-    snprintf(p, sizeof p, "%s/err", dir);
-    slurp(p, err_buf, sizeof err_buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    free(out_buf);
+    free(err_buf);
+    int st = od_test_run(OD_CLI_PATH, args, &out_buf, &err_buf);
+    if (!out_buf) out_buf = calloc(1, 1);
+    if (!err_buf) err_buf = calloc(1, 1);
+    return st;
 }
 
-static int lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
+#define lines od_test_count_lines
 
 static int exists(const char *path)
 {
@@ -156,14 +138,16 @@ static void test_progress_only_on_terminals(void)
         fprintf(stderr, "\n  script(1) unavailable: progress test skipped\n");
         return;
     }
-    char buf[1 << 14];
-    slurp("od-test-tmp/cli-io/tty", buf, sizeof buf);
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "eta"));
+    char *buf = od_test_slurp("od-test-tmp/cli-io/tty");
+    CU_ASSERT_PTR_NOT_NULL(buf && strstr(buf, "eta"));
+    free(buf);
     snprintf(cmd, sizeof cmd, "script -qec \"'%s' %s --quiet\" /dev/null > od-test-tmp/cli-io/tty 2>&1",
              OD_CLI_PATH, args);
     CU_ASSERT_EQUAL(system(cmd), 0);
-    slurp("od-test-tmp/cli-io/tty", buf, sizeof buf);
+    buf = od_test_slurp("od-test-tmp/cli-io/tty");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     CU_ASSERT_PTR_NULL(strstr(buf, "eta"));
+    free(buf);
     char plain[512];
     snprintf(plain, sizeof plain, "%s", args);
     CU_ASSERT_EQUAL(cli(plain), 0);   /* stderr is a file here */

@@ -371,6 +371,37 @@ static void test_registry_catalogs(void)
     CU_ASSERT_PTR_EQUAL(od_problem_lookup(cats, "toy-quad"), &toy_entry);
 }
 
+/* The declared noise structure matches the exact covariance: constant problems give the same
+ * Sigma1 at two points; diagonal ones have no off-diagonal entries there. */
+static void test_noise_flags(void)
+{
+    static const char *specs[] = {"quadratic:d=4,lambda=1|2|3|4,noise=0.3",
+                                  "dense-quadratic:d=4,noise=0.2", "dense-quadratic:d=4,noise=0",
+                                  "dense-quadratic:d=4,noise=0.2,noise_shape=hessian",
+                                  "linreg:d=4", "linreg-data:n=30,d=4", "logreg:n=30,d=4"};
+    static const unsigned expect[] = {OD_NOISE_CONSTANT | OD_NOISE_DIAGONAL, OD_NOISE_CONSTANT | OD_NOISE_DIAGONAL,
+                                      OD_NOISE_CONSTANT | OD_NOISE_DIAGONAL, OD_NOISE_CONSTANT, 0, 0, 0};
+    const od_problem_entry *const *const cat[] = {od_core_problems, NULL};
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        od_problem *p = NULL;
+        CU_ASSERT_EQUAL_FATAL(od_problem_from_spec(cat, specs[i], 11, &p), OD_OK);
+        CU_ASSERT_EQUAL(p->noise, expect[i]);
+        const size_t d = p->dim;
+        double x1[4] = {0.3, -1.2, 2.385, 0.7}, x2[4] = {-2.0, 0.5, 0.25, 1.9}, c1[16], c2[16];
+        CU_ASSERT_EQUAL_FATAL(od_problem_noise_cov(p, x1, c1), OD_OK);
+        CU_ASSERT_EQUAL_FATAL(od_problem_noise_cov(p, x2, c2), OD_OK);
+        int same = 1, diag = 1;
+        for (size_t k = 0; k < d * d; k++) {
+            same &= c1[k] == c2[k];
+            diag &= (k % (d + 1) == 0) || (c1[k] == 0 && c2[k] == 0);
+        }
+        if (p->noise & OD_NOISE_CONSTANT) CU_ASSERT_TRUE(same);
+        if (p->noise & OD_NOISE_DIAGONAL) CU_ASSERT_TRUE(diag);
+        if (expect[i] == 0) CU_ASSERT_FALSE(same);   /* the flags are not merely conservative */
+        od_problem_free(p);
+    }
+}
+
 void od_test_suite_problem_registry(void)
 {
     static const od_test_case cases[] = {
@@ -383,6 +414,7 @@ void od_test_suite_problem_registry(void)
         {"registry: linreg-data and logreg data", test_registry_linreg_data},
         {"registry: errors name the key", test_registry_errors},
         {"registry: several catalogs", test_registry_catalogs},
+        {"declared noise structure matches the covariance", test_noise_flags},
         {NULL, NULL}};
     od_test_add("problem: registry", cases);
 }

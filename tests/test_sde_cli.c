@@ -13,29 +13,19 @@
 
 void od_test_suite_sde_cli(void);
 
-static char out_buf[1 << 20], err_buf[1 << 14];
+static char *out_buf, *err_buf;
 
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-}
-
+/* Runs "optdyn sde ARGS"; returns the exit status; fills out_buf and err_buf. */
 static int cli(const char *args)
 {
-    const char *dir = "od-test-tmp/sde-cli-io";
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s && '%s' sde %s > %s/out 2> %s/err", dir, OD_CLI_PATH,
-             args, dir, dir);
-    int st = system(cmd);
-    char p[256];
-    snprintf(p, sizeof p, "%s/out", dir);
-    slurp(p, out_buf, sizeof out_buf);
-    snprintf(p, sizeof p, "%s/err", dir);
-    slurp(p, err_buf, sizeof err_buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char a[4096];
+    snprintf(a, sizeof a, "sde %s", args);
+    free(out_buf);
+    free(err_buf);
+    int st = od_test_run(OD_CLI_PATH, a, &out_buf, &err_buf);
+    if (!out_buf) out_buf = calloc(1, 1);
+    if (!err_buf) err_buf = calloc(1, 1);
+    return st;
 }
 
 static int exists(const char *path)
