@@ -2,9 +2,11 @@
  * tools (--problem, --model) and by experiments.  A module that adds problems keeps its own
  * NULL-terminated od_problem_entry array in its module and adds one line here. */
 #include "experiments/optdyn_experiments.h"
+#include "spectra/optdyn_spectra.h"
 
 const od_problem_entry *const *const od_problem_catalogs[] = {
     od_core_problems,
+    od_spectra_problems,
     NULL,
 };
 
