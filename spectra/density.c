@@ -216,9 +216,10 @@ double od_spectra_js(size_t n, const double *f, const double *g, double base)
     if (!(sf > 0) || !(sg > 0)) return NAN;
     double js = 0;
     for (size_t i = 0; i < n; i++) {
-        const double p = f[i] / sf, q = g[i] / sg, m = 0.5 * (p + q);
-        if (p > 0) js += 0.5 * p * log(p / m);
-        if (q > 0) js += 0.5 * q * log(q / m);
+        /* p log(p/m) as p log(2p/(p + q)): no underflow of m = (p + q)/2 for denormal p, q */
+        const double p = f[i] / sf, q = g[i] / sg;
+        if (p > 0) js += 0.5 * p * log(2 * p / (p + q));
+        if (q > 0) js += 0.5 * q * log(2 * q / (p + q));
     }
     if (js < 0) js = 0;   /* rounding */
     if (base == 2.0) js /= M_LN2;

@@ -127,23 +127,6 @@ int od_spectra_lanczos_step_given(od_spectra_lanczos *L, const double *Aq)
     return OD_OK;
 }
 
-/* Continues after a breakdown from r (orthogonalised against the basis and the locks): β_j = 0, so
- * T_j becomes block diagonal and the quadrature of the first block is untouched.  Returns OD_ENUMERIC
- * when r lies in the span. */
-static int lanczos_continue(od_spectra_lanczos *L, double *r)
-{
-    const size_t d = L->dim, k = L->steps;
-    gs_pass(L, k, r);
-    gs_pass(L, k, r);
-    const double nr = od_nrm2(d, r);
-    if (!(nr > 0)) OD_ERROR("Lanczos: restart vector lies in the Krylov space", OD_ENUMERIC);
-    double *qn = L->Q + k * d;
-    for (size_t i = 0; i < d; i++) qn[i] = r[i] / nr;
-    L->beta[k - 1] = 0.0;
-    L->breakdown = 0;
-    return OD_OK;
-}
-
 int od_spectra_lanczos_ritz(const od_spectra_lanczos *L, double *theta, double *tau, double *resid,
                             double *Y)
 {
@@ -222,52 +205,58 @@ void od_spectra_eigs_result_free(od_spectra_eigs_result *res)
     memset(res, 0, sizeof *res);
 }
 
-/* A found pair: value, residual bound, group (0 top / magnitude, 1 bottom), vector (in locked). */
-typedef struct {
-    double value, resid;
-    int group;
-} pair;
-
-/* Chooses the wanted Ritz indices among theta[0..j) (ascending): up to n_top from the top (or of
- * largest magnitude) and n_bot from the bottom, disjoint.  Writes indices and groups; returns count. */
+/* Chooses `want` Ritz indices among theta[0..j) (ascending) by `which`: the n_top largest (or of
+ * largest magnitude) and the n_bot smallest, disjoint, in output order.  Returns the count. */
 static size_t wanted(const double *theta, size_t j, od_spectra_which which, size_t n_top,
-                     size_t n_bot, size_t *idx, int *grp)
+                     size_t n_bot, size_t *idx)
 {
     size_t c = 0;
     if (which == OD_SPECTRA_MAGNITUDE) {
         size_t lo = 0, hi = j;   /* merge from both ends of the sorted list */
-        while (c < n_top && lo < hi) {
-            if (fabs(theta[hi - 1]) >= fabs(theta[lo])) idx[c] = --hi;
-            else idx[c] = lo++;
-            grp[c++] = 0;
-        }
+        while (c < n_top && lo < hi) idx[c++] = fabs(theta[hi - 1]) >= fabs(theta[lo]) ? --hi : lo++;
         return c;
     }
-    for (size_t t = 0; t < n_top && t < j; t++) {
-        idx[c] = j - 1 - t;
-        grp[c++] = 0;
-    }
-    for (size_t b = 0; b < n_bot && b + n_top < j; b++) {
-        idx[c] = b;
-        grp[c++] = 1;
-    }
+    for (size_t t = 0; t < n_top && t < j; t++) idx[c++] = j - 1 - t;
+    for (size_t b = 0; b < n_bot && b + n_top < j; b++) idx[c++] = b;
     return c;
 }
 
-static int cmp_desc(const void *a, const void *b)
+static void split(od_spectra_which which, size_t k, size_t *n_top, size_t *n_bot)
 {
-    const pair *x = a, *y = b;
-    if (x->group != y->group) return x->group - y->group;
-    return x->group == 0 ? (x->value < y->value) - (x->value > y->value)
-                         : (x->value > y->value) - (x->value < y->value);
+    *n_top = which == OD_SPECTRA_BOTTOM ? 0 : (which == OD_SPECTRA_BOTH ? (k + 1) / 2 : k);
+    *n_bot = k - *n_top;
 }
 
-static int cmp_mag(const void *a, const void *b)
+/* Eigen-decomposition of the leading j-by-j block of the dense projected matrix H (ld = mk):
+ * theta ascending, eigenvectors as columns of Y (j-by-j row-major). */
+static int projected_eigen(const double *H, size_t mk, size_t j, double *theta, double *Y)
 {
-    const pair *x = a, *y = b;
-    return (fabs(x->value) < fabs(y->value)) - (fabs(x->value) > fabs(y->value));
+    double *S = od_vec_alloc(j * j), *ev = od_vec_alloc(j), *V = od_vec_alloc(j * j);
+    if (!S || !ev || !V) {
+        od_free(S);
+        od_free(ev);
+        od_free(V);
+        OD_ERROR("eigs: out of memory for the projected matrix", OD_ENOMEM);
+    }
+    for (size_t r = 0; r < j; r++)
+        for (size_t c = 0; c < j; c++) S[r * j + c] = H[r * mk + c];
+    int st = od_symm_eigen(j, S, ev, V);   /* decreasing */
+    for (size_t c = 0; st == OD_OK && c < j; c++) {
+        theta[c] = ev[j - 1 - c];
+        for (size_t r = 0; r < j; r++) Y[r * j + c] = V[r * j + (j - 1 - c)];
+    }
+    od_free(S);
+    od_free(ev);
+    od_free(V);
+    return st;
 }
 
+/* The driver is a Krylov–Schur (thick-restart Lanczos) iteration with full orthogonalization
+ * (Stewart, SIMAX 23, 2001; Wu & Simon, SIMAX 22, 2000): the basis V_j stays orthonormal by two
+ * Gram–Schmidt passes, the projected matrix H_j = V_jᵀ A V_j is kept dense (tridiagonal until the
+ * first restart, arrowhead after it), and A V_j = V_j H_j + β_j v_{j+1} e_jᵀ, so a Ritz pair (θ, y)
+ * of H_j has residual β_j |e_jᵀ y|.  At max_krylov it keeps the l = k + (m − k)/2 wanted Ritz
+ * vectors and v_{j+1} and continues. */
 int od_spectra_eigs(od_spectra_linop *op, const od_spectra_eigs_params *prm,
                     od_spectra_eigs_result *res)
 {
@@ -276,171 +265,155 @@ int od_spectra_eigs(od_spectra_linop *op, const od_spectra_eigs_params *prm,
     if (k == 0 || k >= d)
         OD_ERRORF(OD_EINVAL, "eigs: k = %zu must be in [1, d - 1] (d = %zu)", k, d);
     if (!(prm->tol > 0)) OD_ERRORF(OD_EINVAL, "eigs: tol = %g must be positive", prm->tol);
-    size_t n_top = k, n_bot = 0;
-    if (prm->which == OD_SPECTRA_BOTTOM) n_top = 0, n_bot = k;
-    if (prm->which == OD_SPECTRA_BOTH) n_top = (k + 1) / 2, n_bot = k / 2;
     size_t mk = prm->max_krylov ? prm->max_krylov : (2 * k + 20 > 200 ? 2 * k + 20 : 200);
     if (mk > d) mk = d;
-    if (mk < k + 1 && mk < d) mk = k + 1 < d ? k + 1 : d;
+    if (mk < k + 2 && mk < d) mk = k + 2 < d ? k + 2 : d;
+    size_t n_top, n_bot;
+    split(prm->which, k, &n_top, &n_bot);
     const uint64_t mv0 = op->matvecs;
-    size_t nlock = 0, top_locked = 0, bot_locked = 0, ncur = 0, restarts = 0, steps_total = 0;
-    uint32_t fresh = 1;
     const double eps23 = pow(DBL_EPSILON, 2.0 / 3.0);
-
-    od_spectra_lanczos *L = od_spectra_lanczos_alloc(d, mk);
-    double *locked = od_vec_alloc(k * d), *theta = od_vec_alloc(mk), *resid = od_vec_alloc(mk),
-           *Y = od_vec_alloc(mk * mk), *v = od_vec_alloc(d);
-    pair *found = calloc(k, sizeof *found), *cur = calloc(k, sizeof *cur);
-    size_t *idx = calloc(k, sizeof *idx);
-    int *grp = calloc(k, sizeof *grp);
-    int st = OD_OK;
-    if (!L || !locked || !theta || !resid || !Y || !v || !found || !cur || !idx || !grp) {
+    double *V = od_vec_alloc((mk + 1) * d), *H = od_vec_alloc(mk * mk), *h = od_vec_alloc(mk + 1),
+           *theta = od_vec_alloc(mk), *Y = od_vec_alloc(mk * mk), *U = od_vec_alloc(mk * d);
+    size_t *idx = calloc(mk, sizeof *idx);
+    int st = OD_OK, done = 0;
+    size_t j = 0, steps = 0, restarts = 0, conv = 0, last_check = 0;
+    double beta = 0;
+    if (!V || !H || !h || !theta || !Y || !U || !idx) {
         st = od_error(OD_ENOMEM, __FILE__, __LINE__, "eigs: out of memory (d = %zu, Krylov size %zu)", d, mk);
-        goto done;
+        goto out;
     }
-    L->reorth = prm->reorth;
-    L->lock = locked;
     od_stream s;
     od_stream_init(&s, prm->seed, prm->stream);
+    uint32_t fresh = 1;
     if (prm->v0) {
-        od_copy(d, prm->v0, v);
+        if (!od_all_finite(d, prm->v0)) {
+            st = od_error(OD_EINVAL, __FILE__, __LINE__, "eigs: the start vector is not finite");
+            goto out;
+        }
+        od_copy(d, prm->v0, V);
     } else {
         od_stream_seek(&s, 0, 0);
-        od_stream_normals(&s, v, d);
+        od_stream_normals(&s, V, d);
     }
-    for (;;) {
-        L->nlock = nlock;
-        L->max_steps = mk < d - nlock ? mk : d - nlock;
-        if ((st = od_spectra_lanczos_start(L, v)) != OD_OK) goto done;
-        size_t last_check = 0, conv = 0;
-        const size_t want_top = n_top - top_locked, want_bot = n_bot - bot_locked;
-        const size_t want = want_top + want_bot;
-        for (;;) {
-            if ((st = od_spectra_lanczos_step(L, op)) != OD_OK) goto done;
-            const size_t j = L->steps;
-            const int last = j == L->max_steps;
-            if (L->breakdown && !last) {
-                /* invariant subspace: it cannot show eigenvalues outside it, so continue with a
-                 * fresh random vector orthogonal to it (ARPACK's getv0 does the same) */
+    double nv = od_nrm2(d, V);
+    if (!(nv > 0)) {
+        st = od_error(OD_EINVAL, __FILE__, __LINE__, "eigs: the start vector is zero");
+        goto out;
+    }
+    od_scal(d, 1.0 / nv, V);
+    while (!done) {
+        /* extend the basis by one vector: column j of H */
+        double *w = V + (j + 1) * d;
+        if ((st = od_spectra_apply(op, V + j * d, w)) != OD_OK) goto out;
+        steps++;
+        od_zero(j + 1, h);
+        for (int pass = 0; pass < 2 && prm->reorth == OD_SPECTRA_REORTH_FULL; pass++) {
+            od_gemv(0, j + 1, d, 1.0, V, w, 0.0, theta);   /* theta: scratch for Vᵀw */
+            od_gemv(1, j + 1, d, -1.0, V, theta, 1.0, w);
+            od_axpy(j + 1, 1.0, theta, h);
+        }
+        if (prm->reorth != OD_SPECTRA_REORTH_FULL) {   /* plain three-term recurrence */
+            h[j] = od_dot(d, V + j * d, w);
+            od_axpy(d, -h[j], V + j * d, w);
+            if (j) {
+                h[j - 1] = beta;   /* β_{j−1} from the previous step */
+                od_axpy(d, -h[j - 1], V + (j - 1) * d, w);
+            }
+        }
+        for (size_t i = 0; i <= j; i++) H[i * mk + j] = H[j * mk + i] = h[i];
+        beta = od_nrm2(d, w);
+        j++;
+        const int full = j == mk || j == d;
+        if (beta <= 100 * DBL_EPSILON * fabs(h[j - 1]) || beta == 0.0) {
+            /* invariant subspace: continue from a fresh random vector orthogonal to the basis */
+            beta = 0.0;
+            if (!full) {
                 od_stream_seek(&s, fresh++, 0);
-                od_stream_normals(&s, L->w, d);
-                if ((st = lanczos_continue(L, L->w)) != OD_OK) goto done;
+                od_stream_normals(&s, w, d);
+                for (int pass = 0; pass < 2; pass++) {
+                    od_gemv(0, j, d, 1.0, V, w, 0.0, theta);
+                    od_gemv(1, j, d, -1.0, V, theta, 1.0, w);
+                }
+                const double nw = od_nrm2(d, w);
+                if (!(nw > 0)) {
+                    st = od_error(OD_ENUMERIC, __FILE__, __LINE__, "eigs: cannot extend the basis");
+                    goto out;
+                }
+                od_scal(d, 1.0 / nw, w);
                 continue;
             }
-            if (j < want || (!last && j - last_check < (j / 8 > 5 ? j / 8 : 5))) continue;
-            last_check = j;
-            if ((st = od_spectra_lanczos_ritz(L, theta, NULL, resid, Y)) != OD_OK) goto done;
-            ncur = wanted(theta, j, prm->which, want_top, want_bot, idx, grp);
-            conv = 0;
-            for (size_t c = 0; c < ncur; c++) {
-                cur[c] = (pair){theta[idx[c]], resid[idx[c]], grp[c]};
-                if (resid[idx[c]] < prm->tol * fmax(eps23, fabs(theta[idx[c]]))) conv++;
-            }
-            if ((conv == want && ncur == want) || last) break;
+        } else {
+            od_scal(d, 1.0 / beta, w);
         }
-        steps_total += L->steps;
-        const size_t j = L->steps;
-        if (conv == want && ncur == want) {
-            for (size_t c = 0; c < ncur; c++) found[nlock + c] = cur[c];
-            /* ritz_vector reads a column: Y is row-major j-by-j, so gather it first */
-            if (prm->want_vectors)
-                for (size_t c = 0; c < ncur; c++) {
-                    for (size_t r = 0; r < j; r++) theta[r] = Y[r * j + idx[c]];
-                    od_spectra_lanczos_ritz_vector(L, theta, locked + (nlock + c) * d);
-                }
-            nlock += ncur;
+        if (j < k || (!full && j - last_check < (j / 8 > 5 ? j / 8 : 5))) continue;
+        last_check = j;
+        if ((st = projected_eigen(H, mk, j, theta, Y)) != OD_OK) goto out;
+        const size_t nw = wanted(theta, j, prm->which, n_top, n_bot, idx);
+        conv = 0;
+        for (size_t c = 0; c < nw; c++)
+            if (beta * fabs(Y[(j - 1) * j + idx[c]]) < prm->tol * fmax(eps23, fabs(theta[idx[c]]))) conv++;
+        if (conv == k || j == d) {
+            done = 1;
             break;
         }
-        if (restarts >= prm->max_restarts || nlock + want >= d) {
-            for (size_t c = 0; c < ncur && nlock + c < k; c++) found[nlock + c] = cur[c];
-            nlock += ncur;
-            st = od_error(OD_EMAXITER, __FILE__, __LINE__, "eigs: %zu of %zu pairs converged after %zu "
-                          "restarts (raise max_krylov or tol)", nlock - ncur + conv, k, restarts);
-            goto done;
+        if (!full) continue;
+        if (restarts >= prm->max_restarts) break;
+        /* thick restart: keep l wanted Ritz vectors and the residual vector */
+        size_t lt, lb, l = k + (mk - k) / 2;
+        if (l > mk - 1) l = mk - 1;
+        split(prm->which, l, &lt, &lb);
+        if (prm->which == OD_SPECTRA_BOTH) lt = n_top + (l - k) / 2, lb = l - lt;
+        l = wanted(theta, j, prm->which, lt, lb, idx);
+        for (size_t c = 0; c < l; c++) {
+            for (size_t r = 0; r < j; r++) h[r] = Y[r * j + idx[c]];
+            od_gemv(1, j, d, 1.0, V, h, 0.0, U + c * d);
         }
-        /* lock the converged wanted pairs; restart from the sum of the others */
-        od_zero(d, v);
-        double *col = od_vec_alloc(j), *rv = od_vec_alloc(d);
-        if (!col || !rv) {
-            od_free(col);
-            od_free(rv);
-            st = od_error(OD_ENOMEM, __FILE__, __LINE__, "eigs: out of memory at restart");
-            goto done;
+        od_zero(mk * mk, H);
+        for (size_t c = 0; c < l; c++) {
+            H[c * mk + c] = theta[idx[c]];
+            H[c * mk + l] = H[l * mk + c] = beta * Y[(j - 1) * j + idx[c]];
         }
-        size_t nl = nlock;
-        for (size_t c = 0; c < ncur; c++) {
-            for (size_t r = 0; r < j; r++) col[r] = Y[r * j + idx[c]];
-            od_spectra_lanczos_ritz_vector(L, col, rv);
-            if (cur[c].resid < prm->tol * fmax(eps23, fabs(cur[c].value))) {
-                od_copy(d, rv, locked + nl * d);
-                found[nl++] = cur[c];
-                if (cur[c].group == 0) top_locked++;
-                else bot_locked++;
-            } else {
-                od_axpy(d, 1.0, rv, v);
-            }
-        }
-        od_free(col);
-        od_free(rv);
-        nlock = nl;
+        od_copy(d, V + j * d, V + l * d);   /* the residual direction v_{j+1} */
+        od_copy(l * d, U, V);
+        /* the next step recomputes column l of H by Gram–Schmidt (its entries s_c reappear) */
+        j = l;
+        last_check = j;
         restarts++;
     }
-    res->n_converged = k;
-done:
-    if (st == OD_OK || st == OD_EMAXITER) {
-        res->k = k;
-        res->values = od_vec_alloc(k);
-        res->residuals = od_vec_alloc(k);
-        if (prm->want_vectors) res->vectors = od_vec_alloc(k * d);
-        if (!res->values || !res->residuals || (prm->want_vectors && !res->vectors)) {
-            od_spectra_eigs_result_free(res);
-            st = od_error(OD_ENOMEM, __FILE__, __LINE__, "eigs: out of memory for the result");
-        } else {
-            /* order the pairs (remembering where their vectors are) */
-            size_t nf = nlock < k ? nlock : k;
-            size_t *perm = calloc(nf ? nf : 1, sizeof *perm);
-            pair *tmp = calloc(nf ? nf : 1, sizeof *tmp);
-            if (perm && tmp) {
-                for (size_t i = 0; i < nf; i++) {
-                    tmp[i] = found[i];
-                    tmp[i].resid = found[i].resid;
-                    perm[i] = i;
-                }
-                /* sort indices by the pair order */
-                for (size_t a = 1; a < nf; a++)
-                    for (size_t b = a; b > 0; b--) {
-                        int (*cmp)(const void *, const void *) =
-                            prm->which == OD_SPECTRA_MAGNITUDE ? cmp_mag : cmp_desc;
-                        if (cmp(&found[perm[b]], &found[perm[b - 1]]) < 0) {
-                            size_t t = perm[b];
-                            perm[b] = perm[b - 1];
-                            perm[b - 1] = t;
-                        } else {
-                            break;
-                        }
-                    }
-                for (size_t i = 0; i < k; i++) {
-                    res->values[i] = i < nf ? found[perm[i]].value : NAN;
-                    res->residuals[i] = i < nf ? found[perm[i]].resid : NAN;
-                    if (res->vectors && i < nf) od_copy(d, locked + perm[i] * d, res->vectors + i * d);
-                }
-            }
-            free(perm);
-            free(tmp);
-        }
-        res->steps = steps_total;
-        res->restarts = restarts;
-        res->matvecs = op->matvecs - mv0;
+    res->k = k;
+    res->values = od_vec_alloc(k);
+    res->residuals = od_vec_alloc(k);
+    if (prm->want_vectors) res->vectors = od_vec_alloc(k * d);
+    if (!res->values || !res->residuals || (prm->want_vectors && !res->vectors)) {
+        st = od_error(OD_ENOMEM, __FILE__, __LINE__, "eigs: out of memory for the result");
+        goto out;
     }
-    od_spectra_lanczos_free(L);
-    od_free(locked);
+    {
+        const size_t nw = wanted(theta, j, prm->which, n_top, n_bot, idx);
+        for (size_t c = 0; c < k; c++) {
+            res->values[c] = c < nw ? theta[idx[c]] : NAN;
+            res->residuals[c] = c < nw ? beta * fabs(Y[(j - 1) * j + idx[c]]) : NAN;
+            if (res->vectors && c < nw) {
+                for (size_t r = 0; r < j; r++) h[r] = Y[r * j + idx[c]];
+                od_gemv(1, j, d, 1.0, V, h, 0.0, res->vectors + c * d);
+            }
+        }
+    }
+    res->n_converged = conv;
+    if (!done)
+        st = od_error(OD_EMAXITER, __FILE__, __LINE__, "eigs: %zu of %zu pairs converged after %zu "
+                      "restarts (raise max_krylov, max_restarts or tol)", conv, k, restarts);
+out:
+    res->steps = steps;
+    res->restarts = restarts;
+    res->matvecs = op->matvecs - mv0;
+    if (st != OD_OK && st != OD_EMAXITER) od_spectra_eigs_result_free(res);
+    od_free(V);
+    od_free(H);
+    od_free(h);
     od_free(theta);
-    od_free(resid);
     od_free(Y);
-    od_free(v);
-    free(found);
-    free(cur);
+    od_free(U);
     free(idx);
-    free(grp);
     return st;
 }
