@@ -18,6 +18,7 @@ static const od_command commands[] = {
     {"run", od_cmd_run, "run one experiment: tables, figures, manifest and verdicts"},
     {"gallery", od_cmd_gallery, "run every experiment; write index.html and report.md"},
     {"check", od_cmd_check, "run every experiment's claims; exit status 1 if any fails"},
+    {"spectrum", od_cmd_spectrum, "eigenvalues, densities and traces of a matrix or a Hessian"},
 };
 
 static void usage(FILE *f)

@@ -19,7 +19,8 @@ void od_spectra_label(od_problem *p, const char *name, const od_params *v)
     size_t used = (size_t)snprintf(p->label, sizeof p->label, "%s:", name);
     for (size_t i = 0; i < v->n && used < sizeof p->label; i++) {
         char val[64];
-        od_params_value_str(v, i, val, sizeof val);
+        if (v->spec[i].type == OD_PARAM_DOUBLE) snprintf(val, sizeof val, "%.6g", v->num[i]);
+        else od_params_value_str(v, i, val, sizeof val);
         used += (size_t)snprintf(p->label + used, sizeof p->label - used, "%s%s=%s", i ? "," : "",
                                  v->spec[i].name, val);
     }

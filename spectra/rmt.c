@@ -224,6 +224,11 @@ int od_spectra_model_from_spec(const char *spec, uint64_t seed, od_spectra_linop
     char where[80];
     snprintf(where, sizeof where, "model '%s'", name);
     int st = od_params_assign_list(&v, where, rest, ',');
+    if (st == OD_ENOTFOUND) {   /* an unknown key: not to be mistaken for an unknown model */
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", od_last_error());
+        st = od_error(OD_EPARSE, __FILE__, __LINE__, "%s", msg);
+    }
     if (st == OD_OK) st = e->build(&v, seed, out);
     od_params_free(&v);
     return st;
