@@ -2,8 +2,10 @@
 #include "experiments/optdyn_experiments.h"
 
 extern const od_experiment od_exp_ou_em;
+extern const od_experiment od_exp_slq_mp;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
+    &od_exp_slq_mp,
     NULL,
 };

@@ -154,6 +154,27 @@ int od_spectra_smooth_runs(size_t n_runs, const size_t *count, size_t stride, co
     return OD_OK;
 }
 
+int od_spectra_smooth_mean_se(size_t n_runs, const size_t *count, size_t stride,
+                              const double *nodes, const double *weights, double sigma, size_t n,
+                              const double *x, double *mean, double *se)
+{
+    double *per = od_vec_alloc(n_runs * n);
+    if (!per) OD_ERROR("smooth: out of memory", OD_ENOMEM);
+    int st = od_spectra_smooth_runs(n_runs, count, stride, nodes, weights, sigma, n, x, per);
+    for (size_t j = 0; st == OD_OK && j < n; j++) {
+        double m = 0, m2 = 0;
+        for (size_t l = 0; l < n_runs; l++) {
+            const double v = per[l * n + j], dl = v - m;
+            m += dl / (double)(l + 1);
+            m2 += dl * (v - m);
+        }
+        mean[j] = m;
+        if (se) se[j] = n_runs > 1 ? sqrt(m2 / (double)(n_runs - 1) / (double)n_runs) : NAN;
+    }
+    od_free(per);
+    return st;
+}
+
 double od_spectra_step_cdf(size_t n_runs, const size_t *count, size_t stride, const double *nodes,
                            const double *weights, double t)
 {

@@ -315,6 +315,12 @@ int od_spectra_smooth_runs(size_t n_runs, const size_t *count, size_t stride, co
                            const double *weights, double sigma, size_t n, const double *x,
                            double *dens);
 
+/* The mean over runs of the per-run smoothed densities at x[0..n) and its standard error over runs
+ * (se may be NULL; NaN for one run). */
+int od_spectra_smooth_mean_se(size_t n_runs, const size_t *count, size_t stride,
+                              const double *nodes, const double *weights, double sigma, size_t n,
+                              const double *x, double *mean, double *se);
+
 /* Step distribution F̂(t) = (1/n_runs) Σ_l Σ_k τ_k 1{θ_k ≤ t}. */
 double od_spectra_step_cdf(size_t n_runs, const size_t *count, size_t stride, const double *nodes,
                            const double *weights, double t);
