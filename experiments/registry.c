@@ -3,9 +3,11 @@
 
 extern const od_experiment od_exp_ou_em;
 extern const od_experiment od_exp_slq_mp;
+extern const od_experiment od_exp_bbp;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
     &od_exp_slq_mp,
+    &od_exp_bbp,
     NULL,
 };
