@@ -5,11 +5,13 @@ extern const od_experiment od_exp_ou_em;
 extern const od_experiment od_exp_slq_mp;
 extern const od_experiment od_exp_bbp;
 extern const od_experiment od_exp_ghosts;
+extern const od_experiment od_exp_block_het;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
     &od_exp_slq_mp,
     &od_exp_bbp,
     &od_exp_ghosts,
+    &od_exp_block_het,
     NULL,
 };
