@@ -6,6 +6,7 @@ extern const od_experiment od_exp_slq_mp;
 extern const od_experiment od_exp_bbp;
 extern const od_experiment od_exp_ghosts;
 extern const od_experiment od_exp_block_het;
+extern const od_experiment od_exp_outlier_align;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
@@ -13,5 +14,6 @@ const od_experiment *const od_exp_registry[] = {
     &od_exp_bbp,
     &od_exp_ghosts,
     &od_exp_block_het,
+    &od_exp_outlier_align,
     NULL,
 };
