@@ -7,6 +7,7 @@ extern const od_experiment od_exp_bbp;
 extern const od_experiment od_exp_ghosts;
 extern const od_experiment od_exp_block_het;
 extern const od_experiment od_exp_outlier_align;
+extern const od_experiment od_exp_mlp_density;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
@@ -15,5 +16,6 @@ const od_experiment *const od_exp_registry[] = {
     &od_exp_ghosts,
     &od_exp_block_het,
     &od_exp_outlier_align,
+    &od_exp_mlp_density,
     NULL,
 };
