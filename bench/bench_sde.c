@@ -25,8 +25,8 @@
 #ifndef OD_BENCH_PYTHON
 #define OD_BENCH_PYTHON "python3"
 #endif
-#ifndef OD_BENCH_SDE_SCRIPT
-#define OD_BENCH_SDE_SCRIPT "bench/bench_sde.py"
+#ifndef OD_BENCH_SCRIPT
+#define OD_BENCH_SCRIPT "bench/bench_sde.py"
 #endif
 #ifndef OD_BENCH_BUILD_TYPE
 #define OD_BENCH_BUILD_TYPE "unknown"
@@ -117,7 +117,7 @@ int main(int argc, char **argv)
     int npy = 0;
     if (use_python) {
         char cmd[1024];
-        snprintf(cmd, sizeof cmd, "'%s' '%s' --paths %zu --d %zu --steps %llu", python, OD_BENCH_SDE_SCRIPT,
+        snprintf(cmd, sizeof cmd, "'%s' '%s' --paths %zu --d %zu --steps %llu", python, OD_BENCH_SCRIPT,
                  P, d, (unsigned long long)K);
         FILE *f = popen(cmd, "r");
         char line[512];
@@ -149,7 +149,7 @@ int main(int argc, char **argv)
     for (int k = 0; k < npy; k++)
         printf("  %-36s %9.3f %11.2f %9.1f   %.6g ± %.2g\n", py[k].name, py[k].seconds, 1e9 * py[k].seconds / work,
                1.0, py[k].mean, py[k].se);
-    if (!npy && use_python) printf("  (NumPy rows missing: %s could not run %s)\n", python, OD_BENCH_SDE_SCRIPT);
+    if (!npy && use_python) printf("  (NumPy rows missing: %s could not run %s)\n", python, OD_BENCH_SCRIPT);
     printf("\n  limit: P·K·d single-call normals (od_stream_normal), 1 thread: %.3f s (%.2f ns each)\n", limit,
            1e9 * limit / work);
     printf("  speed-up from 2 threads: discrete %.2fx, SDE %.2fx\n", c[0].seconds / c[1].seconds,

@@ -19,6 +19,7 @@ static const od_command commands[] = {
     {"gallery", od_cmd_gallery, "run every experiment; write index.html and report.md"},
     {"check", od_cmd_check, "run every experiment's claims; exit status 1 if any fails"},
     {"sde", od_cmd_sde, "an optimizer, its SDE and SVAG side by side on a problem"},
+    {"spectrum", od_cmd_spectrum, "eigenvalues, densities and traces of a matrix or a Hessian"},
 };
 
 static void usage(FILE *f)

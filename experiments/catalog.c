@@ -3,10 +3,12 @@
  * NULL-terminated od_problem_entry array in its module and adds one line here. */
 #include "experiments/optdyn_experiments.h"
 #include "sde/optdyn_sde.h"
+#include "spectra/optdyn_spectra.h"
 
 const od_problem_entry *const *const od_problem_catalogs[] = {
     od_core_problems,
     od_sde_problems,
+    od_spectra_problems,
     NULL,
 };
 

@@ -6,6 +6,12 @@ extern const od_experiment od_exp_svag_convergence;
 extern const od_experiment od_exp_adam_rmsprop_sde;
 extern const od_experiment od_exp_linear_scaling_rule;
 extern const od_experiment od_exp_sam_sde;
+extern const od_experiment od_exp_slq_mp;
+extern const od_experiment od_exp_bbp;
+extern const od_experiment od_exp_ghosts;
+extern const od_experiment od_exp_block_het;
+extern const od_experiment od_exp_outlier_align;
+extern const od_experiment od_exp_mlp_density;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
@@ -13,5 +19,11 @@ const od_experiment *const od_exp_registry[] = {
     &od_exp_adam_rmsprop_sde,
     &od_exp_linear_scaling_rule,
     &od_exp_sam_sde,
+    &od_exp_slq_mp,
+    &od_exp_bbp,
+    &od_exp_ghosts,
+    &od_exp_block_het,
+    &od_exp_outlier_align,
+    &od_exp_mlp_density,
     NULL,
 };

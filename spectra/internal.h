@@ -1,0 +1,24 @@
+/* optdyn spectra — private declarations shared by the module's files (not installed). */
+#ifndef OD_SPECTRA_INTERNAL_H
+#define OD_SPECTRA_INTERNAL_H
+
+#include "spectra/optdyn_spectra.h"
+
+/* The module's problem types and their named blocks (blocks.c dispatches on p->type). */
+extern const od_problem_type od_spectra_softmax_type, od_spectra_mlp_type,
+    od_spectra_blockquad_type;
+size_t od_spectra_softmax_blocks(const od_problem *p, od_spectra_block *out, size_t cap);
+size_t od_spectra_mlp_blocks(const od_problem *p, od_spectra_block *out, size_t cap);
+size_t od_spectra_blockquad_blocks(const od_problem *p, od_spectra_block *out, size_t cap);
+
+/* The catalog entries (blocks.c lists them in od_spectra_problems). */
+extern const od_problem_entry od_spectra_entry_softmax, od_spectra_entry_gmm, od_spectra_entry_mlp,
+    od_spectra_entry_chebyshev, od_spectra_entry_blocks;
+
+/* Labels a problem "name: k=v, ..." from its parameter table (as the core's registry does). */
+void od_spectra_label(od_problem *p, const char *name, const od_params *v);
+
+/* (n, d) data-size guard for problems built by name: at most 2^27 doubles. */
+int od_spectra_check_size(const char *who, size_t n, size_t d);
+
+#endif
