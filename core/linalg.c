@@ -113,6 +113,36 @@ int od_cholesky(size_t n, const double *A, double *L)
     return OD_OK;
 }
 
+int od_haar_orthogonal(size_t d, od_stream *s, double *Q)
+{
+    gsl_matrix *G = gsl_matrix_alloc(d, d), *Qm = gsl_matrix_alloc(d, d),
+               *R = gsl_matrix_alloc(d, d);
+    gsl_vector *tau = gsl_vector_alloc(d);
+    int status = OD_OK;
+    if (!G || !Qm || !R || !tau) {
+        status = od_error(OD_ENOMEM, __FILE__, __LINE__, "od_haar_orthogonal: out of memory (d = %zu)", d);
+    } else {
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < d; j++) gsl_matrix_set(G, i, j, od_stream_normal(s));
+        int gs = gsl_linalg_QR_decomp(G, tau);
+        if (gs == GSL_SUCCESS) gs = gsl_linalg_QR_unpack(G, tau, Qm, R);
+        if (gs != GSL_SUCCESS) {
+            status = od_error(OD_EGSL, __FILE__, __LINE__, "od_haar_orthogonal: QR failed: %s",
+                              gsl_strerror(gs));
+        } else {
+            for (size_t j = 0; j < d; j++) {
+                const double sgn = gsl_matrix_get(R, j, j) < 0 ? -1.0 : 1.0;
+                for (size_t i = 0; i < d; i++) Q[i * d + j] = sgn * gsl_matrix_get(Qm, i, j);
+            }
+        }
+    }
+    gsl_matrix_free(G);
+    gsl_matrix_free(Qm);
+    gsl_matrix_free(R);
+    gsl_vector_free(tau);
+    return status;
+}
+
 double od_wall_time(void)
 {
     struct timespec ts;

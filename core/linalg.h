@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "core/stream.h"
+
 /* Allocates n doubles, zeroed and 64-byte aligned; NULL on failure (or n == 0).  Free with od_free. */
 double *od_vec_alloc(size_t n);
 void od_free(void *p);
@@ -45,6 +47,13 @@ int od_symm_eigen(size_t n, const double *A, double *eval, double *evec);
  * od_symm_eigen).  Out of memory is a real error (OD_ENOMEM, raised).  Needs GSL's error handler
  * off (gsl_set_error_handler_off, done in main). */
 int od_cholesky(size_t n, const double *A, double *L);
+
+/* Q (row-major d-by-d) Haar-distributed on the orthogonal group O(d), drawn from s: the Q factor of
+ * a d-by-d matrix of standard normals (drawn row by row) with the signs fixed so that diag R > 0 —
+ * without that correction Householder QR does not give the Haar measure (Mezzadri, "How to generate
+ * random matrices from the classical compact groups", Notices AMS 54, 2007).  Returns OD_OK,
+ * OD_ENOMEM or OD_EGSL. */
+int od_haar_orthogonal(size_t d, od_stream *s, double *Q);
 
 /* Wall-clock seconds from a monotonic clock (for timings; never for results). */
 double od_wall_time(void);

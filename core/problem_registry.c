@@ -14,9 +14,6 @@
 #include <math.h>
 #include <stdio.h>
 
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_linalg.h>
-#include <gsl/gsl_matrix.h>
 
 #include "core/linalg.h"
 #include "core/param.h"
@@ -102,39 +99,6 @@ static int quadratic_build(const od_params *v, uint64_t seed, od_problem **out)
 
 /* ---- dense-quadratic --------------------------------------------------------------------------- */
 
-/* Q (row-major d-by-d) Haar-distributed on O(d): the Q factor of a Gaussian matrix G = Q R with the
- * signs fixed so that diag R > 0 (without that, Householder QR does not give the Haar measure;
- * Mezzadri, "How to generate random matrices from the classical compact groups", 2007). */
-static int haar_orthogonal(size_t d, od_stream *s, double *Q)
-{
-    gsl_matrix *G = gsl_matrix_alloc(d, d), *Qm = gsl_matrix_alloc(d, d),
-               *R = gsl_matrix_alloc(d, d);
-    gsl_vector *tau = gsl_vector_alloc(d);
-    int status = OD_OK;
-    if (!G || !Qm || !R || !tau) {
-        status = od_error(OD_ENOMEM, __FILE__, __LINE__, "dense-quadratic: out of memory (d = %zu)", d);
-    } else {
-        for (size_t i = 0; i < d; i++)
-            for (size_t j = 0; j < d; j++) gsl_matrix_set(G, i, j, od_stream_normal(s));
-        int gs = gsl_linalg_QR_decomp(G, tau);
-        if (gs == GSL_SUCCESS) gs = gsl_linalg_QR_unpack(G, tau, Qm, R);
-        if (gs != GSL_SUCCESS) {
-            status = od_error(OD_EGSL, __FILE__, __LINE__, "dense-quadratic: QR failed: %s",
-                              gsl_strerror(gs));
-        } else {
-            for (size_t j = 0; j < d; j++) {
-                const double sgn = gsl_matrix_get(R, j, j) < 0 ? -1.0 : 1.0;
-                for (size_t i = 0; i < d; i++) Q[i * d + j] = sgn * gsl_matrix_get(Qm, i, j);
-            }
-        }
-    }
-    gsl_matrix_free(G);
-    gsl_matrix_free(Qm);
-    gsl_matrix_free(R);
-    gsl_vector_free(tau);
-    return status;
-}
-
 static const od_param dense_quadratic_params[] = {
     {"d", OD_PARAM_INT, 10, OD_SAME, 1, 4096, 0, NULL, NULL, "dimension"},
     {"cond", OD_PARAM_DOUBLE, 100, OD_SAME, 1, 1e16, 0, NULL, NULL,
@@ -158,7 +122,7 @@ static int dense_quadratic_build(const od_params *v, uint64_t seed, od_problem *
     double *Q = buf, *QD = Q + d * d, *A = QD + d * d, *S = A + d * d, *mu = S + d * d, *c = mu + d;
     od_stream st;
     od_stream_init(&st, seed, STREAM_MODEL);
-    int status = haar_orthogonal(d, &st, Q);
+    int status = od_haar_orthogonal(d, &st, Q);
     od_problem *p = NULL;
     if (status == OD_OK) {
         for (size_t k = 0; k < d; k++)

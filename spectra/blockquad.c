@@ -84,33 +84,6 @@ const od_problem_type od_spectra_blockquad_type = {
     .free_data = bq_free,
 };
 
-/* Haar Q (b-by-b) from the stream, as core's dense-quadratic builds it. */
-static int haar(size_t b, od_stream *s, double *Q)
-{
-    gsl_matrix *G = gsl_matrix_alloc(b, b), *Qm = gsl_matrix_alloc(b, b), *R = gsl_matrix_alloc(b, b);
-    gsl_vector *tau = gsl_vector_alloc(b);
-    int st = OD_OK;
-    if (!G || !Qm || !R || !tau) {
-        st = od_error(OD_ENOMEM, __FILE__, __LINE__, "blocks: out of memory (block %zu)", b);
-    } else {
-        for (size_t i = 0; i < b; i++)
-            for (size_t j = 0; j < b; j++) gsl_matrix_set(G, i, j, od_stream_normal(s));
-        int gs = gsl_linalg_QR_decomp(G, tau);
-        if (gs == GSL_SUCCESS) gs = gsl_linalg_QR_unpack(G, tau, Qm, R);
-        if (gs != GSL_SUCCESS)
-            st = od_error(OD_EGSL, __FILE__, __LINE__, "blocks: QR failed: %s", gsl_strerror(gs));
-        for (size_t j = 0; st == OD_OK && j < b; j++) {
-            const double sg = gsl_matrix_get(R, j, j) < 0 ? -1.0 : 1.0;
-            for (size_t i = 0; i < b; i++) Q[i * b + j] = sg * gsl_matrix_get(Qm, i, j);
-        }
-    }
-    gsl_matrix_free(G);
-    gsl_matrix_free(Qm);
-    gsl_matrix_free(R);
-    gsl_vector_free(tau);
-    return st;
-}
-
 int od_spectra_blockquad_problem(size_t n_blocks, const size_t *sizes, const double *lambda,
                                  uint64_t seed, od_problem **out)
 {
@@ -141,7 +114,7 @@ int od_spectra_blockquad_problem(size_t n_blocks, const size_t *sizes, const dou
             break;
         }
         od_stream_seek(&s, (uint32_t)l, 0);
-        if ((st = haar(b, &s, Q)) == OD_OK) {
+        if ((st = od_haar_orthogonal(b, &s, Q)) == OD_OK) {
             double *QL = Q + b * b;
             for (size_t i = 0; i < b; i++)
                 for (size_t k = 0; k < b; k++) QL[i * b + k] = Q[i * b + k] * lambda[q->off[l] + k];
