@@ -18,6 +18,7 @@ static const od_command commands[] = {
     {"run", od_cmd_run, "run one experiment: tables, figures, manifest and verdicts"},
     {"gallery", od_cmd_gallery, "run every experiment; write index.html and report.md"},
     {"check", od_cmd_check, "run every experiment's claims; exit status 1 if any fails"},
+    {"fit", od_cmd_fit, "fit a scaling law to a CSV file (Chinchilla, power laws, LR vs batch)"},
 };
 
 static void usage(FILE *f)
