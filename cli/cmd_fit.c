@@ -282,16 +282,20 @@ static int run_chinchilla(const fit_opts *o, const char *file, const char *dir, 
             json_num(jc, "lr_p", lp);
         }
         double chi2 = NAN, cp = NAN;
-        if (bb && od_scaling_chi2_test(&boot, theta, tp, &chi2, &cp) == OD_OK) {
+        const char *why = NULL;
+        if (bb) {
+            if (od_scaling_chi2_test(&boot, theta, tp, &chi2, &cp) != OD_OK) why = od_last_error();
             json_num(jc, "chi2", chi2);
             json_num(jc, "chi2_p", cp);
+            if (why) cJSON_AddStringToObject(jc, "chi2_error", why);
         }
         if (!o->c.json) {
             printf("comparison with E=%g A=%g B=%g alpha=%g beta=%g: objective %.10g (fit %.10g); "
                    "likelihood ratio %.4g, p = %.3g (5 df)", o->cmp.E, o->cmp.A, o->cmp.B,
                    o->cmp.alpha, o->cmp.beta, od_scaling_objective(d, tp, o->huber, NULL),
                    od_scaling_objective(d, theta, o->huber, NULL), lr, lp);
-            if (bb) printf("; chi-square %.4g, p = %.3g (5 df, bootstrap covariance)", chi2, cp);
+            if (bb && !why) printf("; chi-square %.4g, p = %.3g (5 df, bootstrap covariance)", chi2, cp);
+            if (why) printf("; no chi-square test: %s", why);
             printf("%s\n", bb ? "" : "; add --bootstrap R for the chi-square test");
         }
     }

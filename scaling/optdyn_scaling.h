@@ -183,7 +183,7 @@ typedef struct {
     size_t n_starts;
     size_t polish;          /* 16; 0 = every start to the tight rule */
     double screen_ftol;     /* 1e-3 */
-    double ftol;            /* 1e-10 */
+    double ftol;            /* 1e-12 */
     unsigned calm;          /* 5 */
     double gtol;            /* 1e-13 (max |dJ/dtheta|) */
     unsigned max_iter;      /* 5000 iterations in all (screen: max_iter / 10) */
