@@ -121,14 +121,13 @@ static int run_chinchilla(const fit_opts *o, const char *file, const char *dir, 
     }
     int code = OD_EXIT_OK;
     unsigned char *keep = malloc(rows.n ? rows.n : 1);
-    double *buf = malloc(3 * (rows.n ? rows.n : 1) * sizeof *buf);
     od_scaling_data *d = NULL;
     od_scaling_boot boot = {0};
     od_table *tabs[7] = {0};
     od_figure *fig = NULL;
     cJSON *j = cJSON_CreateObject();
     size_t kept = 0;
-    if (!keep || !buf || od_scaling_drop_top(rows.n, rows.L, (size_t)o->drop, keep, &kept)) {
+    if (!keep || od_scaling_drop_top(rows.n, rows.L, (size_t)o->drop, keep, &kept)) {
         code = od_cli_fail(CMD, OD_EXIT_ERROR, "out of memory");
         goto done;
     }
@@ -142,22 +141,13 @@ static int run_chinchilla(const fit_opts *o, const char *file, const char *dir, 
         code = od_cli_fail(CMD, OD_EXIT_USAGE, "%s", od_last_error());
         goto done;
     }
-    size_t m = 0;
-    for (size_t i = 0; i < rows.n; i++)
-        if (keep[i]) {
-            buf[m] = rows.N[i];
-            buf[kept + m] = rows.D[i];
-            buf[2 * kept + m] = rows.L[i];
-            m++;
-        }
     od_scaling_fit_params fp = od_scaling_fit_default_params();
     fp.delta = o->huber;
     fp.progress = !o->c.quiet && !o->c.json;
     od_scaling_fit fit;
     od_scaling_mle mle = {0};
     int have_mle = 0;
-    if (od_scaling_data_alloc(kept, buf, buf + kept, buf + 2 * kept, NULL, &d) ||
-        od_scaling_fit_chinchilla(d, &fp, &fit)) {
+    if (!(d = od_exp_scaling_kept_data(&rows, keep)) || od_scaling_fit_chinchilla(d, &fp, &fit)) {
         code = od_cli_fail(CMD, OD_EXIT_ERROR, "%s", od_last_error());
         goto done;
     }
@@ -331,7 +321,6 @@ done:
     od_scaling_boot_free(&boot);
     od_scaling_data_free(d);
     free(keep);
-    free(buf);
     od_exp_scaling_rows_free(&rows);
     od_exp_scaling_rows_free(&pred);
     return code;
@@ -377,6 +366,21 @@ static void add_curve_table(od_table **t, const char *name, size_t n, const doub
         double row[2] = {xv, fn(xv, arg)};
         od_table_append(*t, row);
     }
+}
+
+/* The log-log figure "fit" of the data points (columns xc, yc of t); NULL on failure. */
+static od_figure *data_figure(const char *title, const char *xlabel, const char *ylabel,
+                              const od_table *t, const char *xc, const char *yc)
+{
+    od_figure *fig = t ? od_figure_alloc("fit", title) : NULL;
+    if (!fig) return NULL;
+    od_figure_logx(fig, 1);
+    od_figure_logy(fig, 1);
+    od_figure_xlabel(fig, xlabel);
+    od_figure_ylabel(fig, ylabel);
+    od_figure_add(fig, &(od_series){.table = t, .x = xc, .y = yc, .kind = OD_PLOT_POINTS,
+                                    .label = "data"});
+    return fig;
 }
 
 static double powerlaw_fn(double x, const void *arg)
@@ -430,17 +434,11 @@ static int run_powerlaw(const fit_opts *o, const char *file, const char *dir, od
         tabs[0] = od_table_alloc("data");
         for (int k = 0; tabs[0] && k < 2; k++) od_table_add_double(tabs[0], cols[k], c.v + k * c.n, c.n);
         add_curve_table(&tabs[1], "curve", c.n, c.v, powerlaw_fn, &f, 1);
-        fig = od_figure_alloc("fit", "power law y = c + k x^−p");
-        if (!tabs[0] || !tabs[1] || !fig) {
+        fig = data_figure("power law y = c + k x^−p", o->x, o->y, tabs[0], "x", "y");
+        if (!tabs[1] || !fig) {
             code = od_cli_fail(CMD, OD_EXIT_ERROR, "out of memory");
             goto done;
         }
-        od_figure_logx(fig, 1);
-        od_figure_logy(fig, 1);
-        od_figure_xlabel(fig, o->x);
-        od_figure_ylabel(fig, o->y);
-        od_figure_add(fig, &(od_series){.table = tabs[0], .x = "x", .y = "y", .kind = OD_PLOT_POINTS,
-                                        .label = "data"});
         od_figure_add(fig, &(od_series){.table = tabs[1], .x = "x", .y = "y", .kind = OD_PLOT_LINES,
                                         .label = "fit"});
     }
@@ -582,17 +580,11 @@ static int run_lrbatch(const fit_opts *o, const char *file, const char *dir, od_
         static const char *cols[] = {"B", "lr"};
         tabs[0] = od_table_alloc("data");
         for (int k = 0; tabs[0] && k < 2; k++) od_table_add_double(tabs[0], cols[k], c.v + k * c.n, c.n);
-        fig = od_figure_alloc("fit", "optimal learning rate against batch size");
-        if (!tabs[0] || !fig) {
+        fig = data_figure("optimal learning rate against batch size", o->batch, o->lr, tabs[0], "B", "lr");
+        if (!fig) {
             code = od_cli_fail(CMD, OD_EXIT_ERROR, "out of memory");
             goto done;
         }
-        od_figure_logx(fig, 1);
-        od_figure_logy(fig, 1);
-        od_figure_xlabel(fig, o->batch);
-        od_figure_ylabel(fig, o->lr);
-        od_figure_add(fig, &(od_series){.table = tabs[0], .x = "B", .y = "lr", .kind = OD_PLOT_POINTS,
-                                        .label = "data"});
         static const char *lab[2] = {"McCandlish: ε_max/(1 + B_noise/B)",
                                      "Surge: ε_max/(½(√(B_noise/B) + √(B/B_noise)))"};
         for (int k = 0; k < 2; k++) {

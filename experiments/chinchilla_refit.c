@@ -159,26 +159,20 @@ static int run(od_run *r)
     OD_TRY(od_exp_scaling_read_rows(path, "Model Size", NULL, "Training FLOP", "loss", &rows));
     int st = OD_OK;
     unsigned char *keep = malloc(rows.n);
-    double *buf = malloc(3 * rows.n * sizeof *buf);
     od_scaling_data *d = NULL;
     od_scaling_boot b = {0};
     od_table *t[9] = {0};
     od_figure *f1 = NULL, *f2 = NULL;
     size_t kept;
-    if (!keep || !buf) {
+    if (!keep) {
         st = od_error(OD_ENOMEM, __FILE__, __LINE__, "out of memory");
         goto done;
     }
     if ((st = od_scaling_drop_top(rows.n, rows.L, (size_t)od_run_int(r, "drop"), keep, &kept))) goto done;
-    size_t m = 0;
-    for (size_t i = 0; i < rows.n; i++)
-        if (keep[i]) {
-            buf[m] = rows.N[i];
-            buf[kept + m] = rows.D[i];
-            buf[2 * kept + m] = rows.L[i];
-            m++;
-        }
-    if ((st = od_scaling_data_alloc(kept, buf, buf + kept, buf + 2 * kept, NULL, &d))) goto done;
+    if (!(d = od_exp_scaling_kept_data(&rows, keep))) {
+        st = OD_ENOMEM;
+        goto done;
+    }
     od_run_claim_close(r, "rows-kept", (double)kept, 240, 0);
 
     /* ---- the grid fit and the MLE --------------------------------------------------------- */
@@ -316,7 +310,6 @@ done:
     od_scaling_boot_free(&b);
     od_scaling_data_free(d);
     free(keep);
-    free(buf);
     od_exp_scaling_rows_free(&rows);
     return st;
 }

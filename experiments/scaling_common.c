@@ -88,6 +88,28 @@ int od_exp_scaling_read_rows(const char *path, const char *ncol, const char *dco
     return OD_OK;
 }
 
+od_scaling_data *od_exp_scaling_kept_data(const od_exp_scaling_rows *rows, const unsigned char *keep)
+{
+    const size_t n = rows->n;
+    double *buf = malloc(3 * (n ? n : 1) * sizeof *buf);
+    od_scaling_data *d = NULL;
+    if (!buf) {
+        od_error(OD_ENOMEM, __FILE__, __LINE__, "out of memory");
+        return NULL;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!keep || keep[i]) {
+            buf[m] = rows->N[i];
+            buf[n + m] = rows->D[i];
+            buf[2 * n + m] = rows->L[i];
+            m++;
+        }
+    od_scaling_data_alloc(m, buf, buf + n, buf + 2 * n, NULL, &d);
+    free(buf);
+    return d;
+}
+
 static od_table *new_table(const char *name, const char *const *cols, size_t ncols)
 {
     od_table *t = od_table_alloc(name);

@@ -38,6 +38,10 @@ int od_exp_scaling_read_rows(const char *path, const char *ncol, const char *dco
                              const char *ccol, const char *lcol, od_exp_scaling_rows *out);
 void od_exp_scaling_rows_free(od_exp_scaling_rows *r);
 
+/* The rows with keep[i] != 0 (every row when keep is NULL) as fit data; NULL on failure (the reason
+ * in od_last_error()). */
+od_scaling_data *od_exp_scaling_kept_data(const od_exp_scaling_rows *rows, const unsigned char *keep);
+
 /* Table NAME of the rows used in the fit (kept != 0: keep[i] != 0, or every row when keep is
  * NULL) or of the rows left out (kept == 0): log10_C, log10_N, N, D, loss, fit (the law's
  * prediction), residual (log loss - log fit), ref_residual (against `ref`, NaN without), line (in

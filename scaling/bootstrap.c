@@ -77,20 +77,10 @@ static void *boot_ws_alloc(void *arg)
     if (!w) return NULL;
     w->ws = od_scaling_ws_alloc();
     w->count = malloc(n * sizeof *w->count);
-    double *blk = malloc(7 * n * sizeof *blk);
-    if (!w->ws || !w->count || !blk) {
-        free(blk);
+    if (!w->ws || !w->count || od_scaling_data_arrays(&w->view, n, 1) != OD_OK) {
         boot_ws_free(w, arg);
         return NULL;
     }
-    od_scaling_data *v = &w->view;
-    v->N = blk;
-    v->D = blk + n;
-    v->L = blk + 2 * n;
-    v->lN = blk + 3 * n;
-    v->lD = blk + 4 * n;
-    v->lL = blk + 5 * n;
-    v->w = blk + 6 * n;
     return w;
 }
 

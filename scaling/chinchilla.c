@@ -19,8 +19,7 @@ void od_scaling_data_free(od_scaling_data *d)
     free(d);
 }
 
-/* Allocates the arrays of d for n rows (w too when weighted). */
-static int data_arrays(od_scaling_data *d, size_t n, int weighted)
+int od_scaling_data_arrays(od_scaling_data *d, size_t n, int weighted)
 {
     double *blk = malloc((weighted ? 7 : 6) * n * sizeof *blk);
     if (!blk) OD_ERROR("out of memory", OD_ENOMEM);
@@ -64,7 +63,7 @@ int od_scaling_data_alloc(size_t n, const double *N, const double *D, const doub
     }
     od_scaling_data *d = calloc(1, sizeof *d);
     if (!d) OD_ERROR("out of memory", OD_ENOMEM);
-    if (data_arrays(d, n, w != NULL) != OD_OK) {
+    if (od_scaling_data_arrays(d, n, w != NULL) != OD_OK) {
         free(d);
         return OD_ENOMEM;
     }

@@ -67,12 +67,8 @@ int od_scaling_fit_lr_batch(size_t n, const double *B, const double *eps, od_sca
     if (form != OD_SCALING_LR_SGD && form != OD_SCALING_LR_SURGE)
         OD_ERROR("lr-batch fit: unknown form", OD_EINVAL);
     if (n < 3) OD_ERRORF(OD_EINVAL, "lr-batch fit: %zu points for 2 parameters (need 3)", n);
-    for (size_t i = 0; i < n; i++) {
-        if (!(isfinite(B[i]) && B[i] > 0))
-            OD_ERRORF(OD_ERANGE, "row %zu: batch size %g is not a positive number", i, B[i]);
-        if (!(isfinite(eps[i]) && eps[i] > 0))
-            OD_ERRORF(OD_ERANGE, "row %zu: learning rate %g is not a positive number", i, eps[i]);
-    }
+    OD_TRY(od_scaling_check_positive(n, B, "batch size"));
+    OD_TRY(od_scaling_check_positive(n, eps, "learning rate"));
     double *lB = malloc(2 * n * sizeof *lB);
     if (!lB) OD_ERROR("out of memory", OD_ENOMEM);
     double *le = lB + n, lo = INFINITY, hi = -INFINITY;

@@ -9,7 +9,7 @@
 #include <gsl/gsl_fit.h>
 #include <gsl/gsl_multifit.h>
 
-static int check_positive(size_t n, const double *v, const char *what)
+int od_scaling_check_positive(size_t n, const double *v, const char *what)
 {
     for (size_t i = 0; i < n; i++)
         if (!(isfinite(v[i]) && v[i] > 0))
@@ -46,8 +46,8 @@ int od_scaling_fit_powerlaw(size_t n, const double *x, const double *y, int offs
     memset(out, 0, sizeof *out);
     const size_t np = offset ? 3 : 2;
     if (n <= np) OD_ERRORF(OD_EINVAL, "power law: %zu points for %zu parameters", n, np);
-    OD_TRY(check_positive(n, x, "x"));
-    OD_TRY(check_positive(n, y, "y"));
+    OD_TRY(od_scaling_check_positive(n, x, "x"));
+    OD_TRY(od_scaling_check_positive(n, y, "y"));
     double *lx = malloc(2 * n * sizeof *lx);
     if (!lx) OD_ERROR("out of memory", OD_ENOMEM);
     double *ly = lx + n, ymin = INFINITY;
@@ -115,8 +115,8 @@ int od_scaling_fit_loglinear(size_t n, size_t k, const double *X, const double *
     memset(out, 0, sizeof *out);
     if (k == 0) OD_ERROR("log-linear fit: no regressors", OD_EINVAL);
     if (n <= k + 1) OD_ERRORF(OD_EINVAL, "log-linear fit: %zu points for %zu parameters", n, k + 1);
-    OD_TRY(check_positive(n, y, "y"));
-    OD_TRY(check_positive(n * k, X, "x (row-major index)"));
+    OD_TRY(od_scaling_check_positive(n, y, "y"));
+    OD_TRY(od_scaling_check_positive(n * k, X, "x (row-major index)"));
     const size_t p = k + 1;
     gsl_matrix *A = gsl_matrix_alloc(n, p), *cov = gsl_matrix_alloc(p, p);
     gsl_vector *b = gsl_vector_alloc(n), *c = gsl_vector_alloc(p);

@@ -32,6 +32,13 @@ int od_scaling_check_fit_params(const od_scaling_data *d, const od_scaling_fit_p
 void *od_scaling_ws_map_alloc(void *params);
 void od_scaling_ws_map_free(void *ws, void *params);
 
+/* Points the arrays of d into one new block for n rows (w too when weighted; free(d->N) frees the
+ * block).  OD_ENOMEM. */
+int od_scaling_data_arrays(od_scaling_data *d, size_t n, int weighted);
+
+/* OD_ERANGE naming "row i: WHAT = v" unless every v[i] is finite and positive. */
+int od_scaling_check_positive(size_t n, const double *v, const char *what);
+
 /* Fills dst (capacity src->n rows, allocated by the caller with the same n) with the rows of src
  * whose count is positive and weight = count: the weighted form of a bootstrap resample. */
 void od_scaling_data_weighted(const od_scaling_data *src, const unsigned *count,

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "experiments/optdyn_experiments.h"
 #include "test_scaling.h"
 
 #define DIR "od-test-tmp/scaling-cli"
@@ -240,12 +241,51 @@ static void test_bad_input(void)
     }
 }
 
+/* The two experiments write the same tables for 1 and 2 threads (small sizes). */
+static void test_experiments_thread_invariant(void)
+{
+    static const struct {
+        const char *name, *table;
+        char *assign[3];
+        size_t n;
+    } runs[] = {
+        {"synthetic-recovery", "coverage.tsv", {"reps=10", "bootstrap=20", "starts=20"}, 3},
+        {"chinchilla-refit", "parameters.tsv", {"bootstrap=20"}, 1},
+    };
+    for (size_t e = 0; e < 2; e++) {
+        const od_experiment *x = od_exp_find(runs[e].name);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+        char dirs[2][300];
+        for (int t = 0; t < 2; t++) {
+            snprintf(dirs[t], sizeof dirs[t], DIR "/threads%d", t + 1);
+            od_params v;
+            CU_ASSERT_EQUAL_FATAL(od_exp_params(x, 1, runs[e].assign, runs[e].n, &v), OD_OK);
+            od_run_options o = od_run_default_options();
+            o.out_root = dirs[t];
+            o.threads = t + 1;
+            o.render = 0;
+            o.quiet = 1;
+            od_exp_result res;
+            CU_ASSERT_EQUAL(od_exp_run(x, &v, &o, &res), OD_OK);
+            CU_ASSERT_EQUAL(od_exp_result_failures(&res), 0);
+            od_exp_result_free(&res);
+            od_params_free(&v);
+        }
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "test ! -e %s/%s/%s || cmp -s %s/%s/%s %s/%s/%s", dirs[0], runs[e].name,
+                 runs[e].table, dirs[0], runs[e].name, runs[e].table, dirs[1], runs[e].name, runs[e].table);
+        CU_ASSERT_EQUAL(system(cmd), 0);   /* chinchilla-refit writes nothing without its data */
+    }
+    od_set_threads(2);
+}
+
 void od_test_suite_scaling_cli(void)
 {
     static const od_test_case cases[] = {
         {"chinchilla: JSON keys, options, threads, --out", test_chinchilla},
         {"powerlaw, loglinear, lr-batch: JSON keys and values; --help", test_other_models},
         {"bad input: one line, exit 2, nothing written", test_bad_input},
+        {"experiments: same tables for 1 and 2 threads", test_experiments_thread_invariant},
         {NULL, NULL}};
     od_test_add("scaling cli", cases);
 }
