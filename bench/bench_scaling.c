@@ -210,9 +210,9 @@ int main(int argc, char **argv)
     printf("  one evaluation, fast path: %.2f us (%.1f ns per row); reference path (max-shifted LSE, "
            "one log per row): %.2f us (%.1f ns per row)\n", 1e6 * t_fast, 1e9 * t_fast / (double)kept,
            1e6 * t_ref, 1e9 * t_ref / (double)kept);
-    printf("  1 thread: %lu evaluations x %.2f us = %.3f s of %.3f s (%.0f%%); the rest is GSL's BFGS "
-           "and line search\n", one.evals, 1e6 * t_fast, (double)one.evals * t_fast, one.seconds,
-           100 * (double)one.evals * t_fast / one.seconds);
+    printf("  1 thread: %lu evaluations x %.2f us = %.3f s against the fit's %.3f s (%.0f%%; the rest "
+           "is GSL's BFGS and line search)\n", one.evals, 1e6 * t_fast, (double)one.evals * t_fast,
+           one.seconds, 100 * (double)one.evals * t_fast / one.seconds);
     if (py.ok && py.nfev > 0)
         printf("  SciPy: %.0f evaluations (value only; the gradient is 5 of them) at %.1f us each\n",
                py.nfev, 1e6 * py.seconds / py.nfev);
