@@ -465,6 +465,7 @@ static int run_loglinear(const fit_opts *o, const char *file, const char *dir, o
     double *X = malloc(c.n * k * sizeof *X);
     od_scaling_loglinear f = {0};
     od_table *t = NULL;
+    od_figure *fig = NULL;
     if (!X) {
         code = od_cli_fail(CMD, OD_EXIT_ERROR, "out of memory");
         goto done;
@@ -512,15 +513,20 @@ static int run_loglinear(const fit_opts *o, const char *file, const char *dir, o
             double row[2] = {c.v[i], exp(ly)};
             od_table_append(t, row);
         }
-        if (!t) {
+        fig = data_figure("log-linear law: fitted against observed", "observed", "fitted", t,
+                          "observed", "fitted");
+        if (!fig) {
             code = od_cli_fail(CMD, OD_EXIT_ERROR, "out of memory");
             goto done;
         }
+        od_figure_add(fig, &(od_series){.table = t, .x = "observed", .y = "observed",
+                                        .kind = OD_PLOT_LINES, .label = "fitted = observed", .dash = 2});
     }
-    if (write_outputs(dir, man, &t, 1, NULL, &o->c) != OD_OK)
+    if (write_outputs(dir, man, &t, 1, fig, &o->c) != OD_OK)
         code = od_cli_fail(CMD, OD_EXIT_ERROR, "%s", od_last_error());
 done:
     od_table_free(t);
+    od_figure_free(fig);
     od_scaling_loglinear_free(&f);
     free(X);
     od_exp_scaling_cols_free(&c);
