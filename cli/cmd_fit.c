@@ -647,7 +647,10 @@ static const char help_text[] =
     "              log lr; the better one by residual sum of squares.\n\n"
     "Prints a summary, or with --json one JSON object.  With --out DIR it also writes TSV tables,\n"
     "a figure (fit.png and fit.gp) and manifest.json into DIR.  Exit status: 0 done, 2 bad input\n"
-    "(one line names the option, file, line or column), 3 the fit failed.";
+    "(one line names the option, file, line or column), 3 the fit failed.\n\n"
+    "example (the replication of Besiroglu et al.):\n"
+    "  optdyn fit svg_extracted_data.csv --model chinchilla --N \"Model Size\" \\\n"
+    "      --flops \"Training FLOP\" --loss loss --drop-top 5 --bootstrap 4000 --compute 5.76e23";
 
 static int parse_compare(const char *text, od_scaling_law *law)
 {
@@ -764,6 +767,9 @@ int od_cmd_fit(int argc, char **argv)
     };
     size_t n = 18;
     n += od_cli_common_opts(&o.c, 0, opts + n, 40 - n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(opts[i].name, "--out") == 0)
+            opts[i].help = "write tables, the figure and manifest.json here (default: nothing)";
     char *pos[8];
     size_t npos;
     int st = od_cli_parse(CMD, argc, argv, opts, n, pos, 8, &npos);
