@@ -218,8 +218,9 @@ int od_scaling_chi2_test(const od_scaling_boot *b, const double theta_hat[OD_SCA
     enum { K = OD_SCALING_NPAR };
     double Lc[K * K], y[K];
     int st = od_cholesky(K, b->cov, Lc);
-    if (st != OD_OK)
+    if (st == OD_ENUMERIC)
         OD_ERROR("chi-square test: the bootstrap covariance is not positive definite", OD_ENUMERIC);
+    if (st != OD_OK) return st;
     /* chi2 = |L^-1 d|^2 by forward substitution */
     double s = 0;
     for (int i = 0; i < K; i++) {
