@@ -20,6 +20,7 @@ static const od_command commands[] = {
     {"check", od_cmd_check, "run every experiment's claims; exit status 1 if any fails"},
     {"sde", od_cmd_sde, "an optimizer, its SDE and SVAG side by side on a problem"},
     {"spectrum", od_cmd_spectrum, "eigenvalues, densities and traces of a matrix or a Hessian"},
+    {"fit", od_cmd_fit, "fit a scaling law to a CSV file (Chinchilla, power laws, LR vs batch)"},
 };
 
 static void usage(FILE *f)

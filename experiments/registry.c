@@ -12,6 +12,8 @@ extern const od_experiment od_exp_ghosts;
 extern const od_experiment od_exp_block_het;
 extern const od_experiment od_exp_outlier_align;
 extern const od_experiment od_exp_mlp_density;
+extern const od_experiment od_exp_chinchilla_refit;
+extern const od_experiment od_exp_synthetic_recovery;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
@@ -25,5 +27,7 @@ const od_experiment *const od_exp_registry[] = {
     &od_exp_block_het,
     &od_exp_outlier_align,
     &od_exp_mlp_density,
+    &od_exp_chinchilla_refit,
+    &od_exp_synthetic_recovery,
     NULL,
 };

@@ -1,0 +1,212 @@
+/* optdyn tests — power laws, the log-linear law and the learning-rate forms against closed forms. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gsl/gsl_linalg.h>
+
+#include "test_scaling.h"
+
+enum { NP = 25 };
+
+/* x log-spaced over three decades; y = c + k x^-p, times exp(sigma z). */
+static void powerlaw_data(double c, double k, double p, double sigma, double *x, double *y)
+{
+    od_stream s;
+    od_stream_init(&s, 21, 3);
+    for (int i = 0; i < NP; i++) {
+        x[i] = 1e6 * pow(10, 3.0 * i / (NP - 1));
+        od_stream_seek(&s, (uint32_t)i, 0);
+        y[i] = (c + k * pow(x[i], -p)) * exp(sigma * od_stream_normal(&s));
+    }
+}
+
+static void test_powerlaw_exact(void)
+{
+    double x[NP], y[NP];
+    od_scaling_powerlaw f;
+    /* without offset: OLS on logs recovers k and p to rounding (condition of the design ~ 1e2) */
+    powerlaw_data(0, 37.9, 0.283, 0, x, y);
+    CU_ASSERT_EQUAL_FATAL(od_scaling_fit_powerlaw(NP, x, y, 0, &f), OD_OK);
+    OD_ASSERT_REL(f.k, 37.9, 1e-11);
+    OD_ASSERT_REL(f.p, 0.283, 1e-11);
+    CU_ASSERT_EQUAL(f.c, 0);
+    CU_ASSERT_TRUE(f.rss < 1e-25);
+    /* with offset */
+    powerlaw_data(1.693, 410.7, 0.2849, 0, x, y);
+    CU_ASSERT_EQUAL_FATAL(od_scaling_fit_powerlaw(NP, x, y, 1, &f), OD_OK);
+    OD_ASSERT_REL(f.c, 1.693, 1e-8);
+    OD_ASSERT_REL(f.k, 410.7, 1e-7);
+    OD_ASSERT_REL(f.p, 0.2849, 1e-8);
+    CU_ASSERT_TRUE(f.rss < 1e-20);
+}
+
+/* Standard errors with noise: OLS against the textbook formulas; the offset fit against
+ * s^2 (J^T J)^-1 with J from central differences (error O(h^2) relative). */
+static void test_powerlaw_se(void)
+{
+    double x[NP], y[NP];
+    od_scaling_powerlaw f;
+    powerlaw_data(0, 37.9, 0.283, 0.05, x, y);
+    CU_ASSERT_EQUAL_FATAL(od_scaling_fit_powerlaw(NP, x, y, 0, &f), OD_OK);
+    double mx = 0, sxx = 0;
+    for (int i = 0; i < NP; i++) mx += log(x[i]) / NP;
+    for (int i = 0; i < NP; i++) sxx += (log(x[i]) - mx) * (log(x[i]) - mx);
+    double s2 = f.rss / (NP - 2);
+    OD_ASSERT_REL(f.se_p, sqrt(s2 / sxx), 1e-10);
+    OD_ASSERT_REL(f.se_k, f.k * sqrt(s2 * (1.0 / NP + mx * mx / sxx)), 1e-10);
+
+    powerlaw_data(1.693, 410.7, 0.2849, 0.01, x, y);
+    CU_ASSERT_EQUAL_FATAL(od_scaling_fit_powerlaw(NP, x, y, 1, &f), OD_OK);
+    double th[3] = {log(f.c), log(f.k), f.p}, J[NP * 3], h = 1e-6;
+    for (int j = 0; j < 3; j++)
+        for (int i = 0; i < NP; i++) {
+            double tp[3], tm[3];
+            memcpy(tp, th, sizeof tp);
+            memcpy(tm, th, sizeof tm);
+            tp[j] += h;
+            tm[j] -= h;
+            J[i * 3 + j] = (log(exp(tp[0]) + exp(tp[1]) * pow(x[i], -tp[2])) -
+                            log(exp(tm[0]) + exp(tm[1]) * pow(x[i], -tm[2]))) / (2 * h);
+        }
+    double JtJ[9] = {0};
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+            for (int i = 0; i < NP; i++) JtJ[a * 3 + b] += J[i * 3 + a] * J[i * 3 + b];
+    gsl_matrix_view m = gsl_matrix_view_array(JtJ, 3, 3);
+    gsl_linalg_cholesky_decomp1(&m.matrix);
+    gsl_linalg_cholesky_invert(&m.matrix);
+    double s2o = f.rss / (NP - 3);
+    OD_ASSERT_REL(f.se_p, sqrt(s2o * JtJ[8]), 1e-5);
+    OD_ASSERT_REL(f.se_c, f.c * sqrt(s2o * JtJ[0]), 1e-5);
+    OD_ASSERT_REL(f.se_k, f.k * sqrt(s2o * JtJ[4]), 1e-5);
+    /* bad input */
+    CU_ASSERT_EQUAL(od_scaling_fit_powerlaw(3, x, y, 1, &f), OD_EINVAL);
+    y[4] = -1;
+    CU_ASSERT_EQUAL(od_scaling_fit_powerlaw(NP, x, y, 0, &f), OD_ERANGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(od_last_error(), "row 4: y"));
+}
+
+static void test_loglinear(void)
+{
+    enum { N = 30 };
+    double X[N * 2], y[N];
+    od_stream s;
+    od_stream_init(&s, 4, 4);
+    for (int i = 0; i < N; i++) {
+        X[2 * i] = exp(8 + 6 * od_stream_uniform(&s));
+        X[2 * i + 1] = exp(20 + 4 * od_stream_uniform(&s));
+        y[i] = exp(0.317) * pow(X[2 * i], 0.713) * pow(X[2 * i + 1], -0.2491);
+    }
+    od_scaling_loglinear f;
+    CU_ASSERT_EQUAL_FATAL(od_scaling_fit_loglinear(N, 2, X, y, &f), OD_OK);
+    OD_ASSERT_CLOSE(f.intercept, 0.317, 1e-9);
+    OD_ASSERT_CLOSE(f.coef[0], 0.713, 1e-11);
+    OD_ASSERT_CLOSE(f.coef[1], -0.2491, 1e-11);
+    CU_ASSERT_TRUE(f.rss < 1e-20);
+    od_scaling_loglinear_free(&f);
+    /* one regressor with noise: the same numbers as the power law without offset (two GSL paths) */
+    double x1[NP], y1[NP];
+    powerlaw_data(0, 37.9, 0.283, 0.05, x1, y1);
+    od_scaling_powerlaw p;
+    od_scaling_fit_powerlaw(NP, x1, y1, 0, &p);
+    CU_ASSERT_EQUAL_FATAL(od_scaling_fit_loglinear(NP, 1, x1, y1, &f), OD_OK);
+    OD_ASSERT_CLOSE(f.coef[0], -p.p, 1e-11);
+    OD_ASSERT_CLOSE(f.intercept, log(p.k), 1e-10);
+    OD_ASSERT_REL(f.se[0], p.se_p, 1e-9);
+    OD_ASSERT_REL(f.rss, p.rss, 1e-9);
+    od_scaling_loglinear_free(&f);
+    /* collinear regressors: x2 = x1^2 */
+    for (int i = 0; i < N; i++) X[2 * i + 1] = X[2 * i] * X[2 * i];
+    CU_ASSERT_EQUAL(od_scaling_fit_loglinear(N, 2, X, y, &f), OD_ENUMERIC);
+    CU_ASSERT_PTR_NOT_NULL(strstr(od_last_error(), "collinear"));
+    CU_ASSERT_EQUAL(od_scaling_fit_loglinear(3, 2, X, y, &f), OD_EINVAL);
+}
+
+static void test_lr_forms(void)
+{
+    const double em = 3.7e-3, bn = 413.0;
+    /* Surge: the peak is at B_noise with value eps_max; the two asymptotes 2 eps_max sqrt(B/Bn)
+     * and 2 eps_max sqrt(Bn/B) with relative error B/Bn (resp. Bn/B) */
+    OD_ASSERT_REL(od_scaling_lr_eval(OD_SCALING_LR_SURGE, em, bn, bn), em, 4 * DBL_EPSILON);
+    for (int s = -1; s <= 1; s += 2) {
+        double B = bn * exp(s * 1e-3);
+        CU_ASSERT_TRUE(od_scaling_lr_eval(OD_SCALING_LR_SURGE, em, bn, B) < em);
+    }
+    double Bs = bn * 1e-6, Bl = bn * 1e6;
+    OD_ASSERT_REL(od_scaling_lr_eval(OD_SCALING_LR_SURGE, em, bn, Bs), 2 * em * sqrt(Bs / bn), 2e-6);
+    OD_ASSERT_REL(od_scaling_lr_eval(OD_SCALING_LR_SURGE, em, bn, Bl), 2 * em * sqrt(bn / Bl), 2e-6);
+    /* McCandlish: increasing, eps_max/2 at B_noise, linear below, saturating above */
+    OD_ASSERT_REL(od_scaling_lr_eval(OD_SCALING_LR_SGD, em, bn, bn), em / 2, 4 * DBL_EPSILON);
+    OD_ASSERT_REL(od_scaling_lr_eval(OD_SCALING_LR_SGD, em, bn, Bs), em * Bs / bn, 2e-6);
+    OD_ASSERT_REL(od_scaling_lr_eval(OD_SCALING_LR_SGD, em, bn, Bl), em, 2e-6);
+    double prev = 0;
+    for (int i = 0; i < 50; i++) {
+        double v = od_scaling_lr_eval(OD_SCALING_LR_SGD, em, bn, pow(10, 0.2 * i));
+        CU_ASSERT_TRUE(v > prev);
+        prev = v;
+    }
+    /* the closed forms: ε_max / (1 + Bn/B) and ε_max / (½(√(Bn/B) + √(B/Bn))) */
+    OD_ASSERT_REL(od_scaling_lr_eval(OD_SCALING_LR_SGD, em, bn, 97.0), em / (1 + bn / 97.0), 4 * DBL_EPSILON);
+    OD_ASSERT_REL(od_scaling_lr_eval(OD_SCALING_LR_SURGE, em, bn, 97.0),
+                  em / (0.5 * (sqrt(bn / 97.0) + sqrt(97.0 / bn))), 8 * DBL_EPSILON);
+}
+
+static void test_lr_fits(void)
+{
+    enum { NB = 10 };
+    double B[NB], e[2][NB];
+    const double em = 3.7e-3, bn = 413.0;
+    od_stream s;
+    od_stream_init(&s, 8, 8);
+    for (int i = 0; i < NB; i++) {
+        B[i] = 32 * pow(2, i);   /* 32 to 16384 */
+        for (int f = 0; f < 2; f++) e[f][i] = od_scaling_lr_eval((od_scaling_lr_form)f, em, bn, B[i]);
+    }
+    /* each form's exact data: recovered, zero rss, and the other form fits worse */
+    for (int f = 0; f < 2; f++) {
+        od_scaling_lr_fit fit[2];
+        for (int g = 0; g < 2; g++)
+            CU_ASSERT_EQUAL_FATAL(od_scaling_fit_lr_batch(NB, B, e[f], (od_scaling_lr_form)g, &fit[g]), OD_OK);
+        OD_ASSERT_REL(fit[f].eps_max, em, 1e-8);
+        OD_ASSERT_REL(fit[f].B_noise, bn, 1e-8);
+        CU_ASSERT_TRUE(fit[f].identified);
+        CU_ASSERT_TRUE(fit[f].rss < 1e-20);
+        CU_ASSERT_TRUE(fit[1 - f].rss > 1e-4);
+    }
+    /* noisy Surge data: Surge fits better */
+    for (int i = 0; i < NB; i++) {
+        od_stream_seek(&s, (uint32_t)i, 0);
+        e[1][i] *= exp(0.05 * od_stream_normal(&s));
+    }
+    od_scaling_lr_fit a, b;
+    od_scaling_fit_lr_batch(NB, B, e[1], OD_SCALING_LR_SGD, &a);
+    od_scaling_fit_lr_batch(NB, B, e[1], OD_SCALING_LR_SURGE, &b);
+    CU_ASSERT_TRUE(b.rss < a.rss);
+    CU_ASSERT_TRUE(b.se_log_B_noise > 0 && b.se_log_B_noise < 1);
+    /* data far below B_noise: sgd's B_noise runs off and is flagged */
+    double Bsmall[NB], elin[NB];
+    for (int i = 0; i < NB; i++) {
+        Bsmall[i] = 1 + i;
+        elin[i] = 1e-5 * Bsmall[i];
+    }
+    CU_ASSERT_EQUAL(od_scaling_fit_lr_batch(NB, Bsmall, elin, OD_SCALING_LR_SGD, &a), OD_OK);
+    CU_ASSERT_FALSE(a.identified);
+    CU_ASSERT_EQUAL(od_scaling_fit_lr_batch(2, B, e[0], OD_SCALING_LR_SGD, &a), OD_EINVAL);
+    Bsmall[3] = 0;
+    CU_ASSERT_EQUAL(od_scaling_fit_lr_batch(NB, Bsmall, elin, OD_SCALING_LR_SGD, &a), OD_ERANGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(od_last_error(), "row 3: batch size"));
+}
+
+void od_test_suite_scaling_forms(void)
+{
+    static const od_test_case cases[] = {
+        {"power law with and without offset: exact recovery", test_powerlaw_exact},
+        {"power-law standard errors: textbook OLS and s^2 (J^T J)^-1", test_powerlaw_se},
+        {"log-linear law: exact, equals the power law, collinear rejected", test_loglinear},
+        {"McCandlish and Surge: peak, asymptotes, monotonicity", test_lr_forms},
+        {"LR-batch fits: recovery, the better form by RSS, runaway B_noise", test_lr_fits},
+        {NULL, NULL}};
+    od_test_add("scaling forms", cases);
+}
