@@ -64,7 +64,11 @@ typedef int od_item_fn(size_t i, double *out, void *ws, void *params);
 
 /* Computes n_items independent items in parallel (dynamic schedule): out[i * item_size ...] is
  * written by item i alone, so the result does not depend on the thread count.  For sweeps over
- * parameter points.  Returns OD_OK or the status of the lowest-numbered failing item. */
+ * parameter points.  Returns OD_OK or the status of the lowest-numbered failing item.
+ * Nesting: an od_map or od_ensemble_run called from inside an item runs on that item's thread only
+ * (libgomp leaves nested parallelism off unless OMP_MAX_ACTIVE_LEVELS says otherwise), so the threads
+ * are spent on the outer loop; the results are
+ * the same either way. */
 int od_map(size_t n_items, size_t item_size, double *out, od_item_fn *fn, od_ws_alloc_fn *ws_alloc,
            od_ws_free_fn *ws_free, void *params, const char *label);
 

@@ -74,7 +74,7 @@ static int valid_name(const char *name)
 static void panel_init(panel *p)
 {
     memset(p, 0, sizeof *p);
-    p->xlo = p->xhi = p->ylo = p->yhi = NAN;
+    p->xlo = p->xhi = p->ylo = p->yhi = p->zlo = p->zhi = NAN;
     p->key = KEY_AUTO;
 }
 
@@ -201,6 +201,11 @@ int od_figure_xrange(od_figure *f, double lo, double hi)
 int od_figure_yrange(od_figure *f, double lo, double hi)
 {
     return set_range(f, 'y', lo, hi, &cur(f)->ylo, &cur(f)->yhi);
+}
+
+int od_figure_zrange(od_figure *f, double lo, double hi)
+{
+    return set_range(f, 'z', lo, hi, &cur(f)->zlo, &cur(f)->zhi);
 }
 
 int od_figure_key(od_figure *f, const char *where)
@@ -538,6 +543,13 @@ static int write_panel(FILE *out, const od_figure *f, size_t pi, const datafile 
         if (p->s[k].kind == OD_PLOT_HEATMAP && !pl->s[k].omit && p->s[k].label)
             cblabel = p->s[k].label;
     fputs(pl->heat ? "set colorbox\nset autoscale cbfix\n" : "unset colorbox\n", out);
+    if (pl->heat && (isfinite(p->zlo) || isfinite(p->zhi))) {
+        fputs("set cbrange [", out);
+        put_bound(out, p->zlo, 0);
+        fputc(':', out);
+        put_bound(out, p->zhi, 0);
+        fputs("]\n", out);
+    }
     put_text_setting(out, "cblabel", cblabel);
 
     for (size_t k = 0; k < p->ns; k++)

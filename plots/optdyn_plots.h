@@ -74,6 +74,9 @@ int od_figure_logx(od_figure *f, int on);
 int od_figure_logy(od_figure *f, int on);
 int od_figure_xrange(od_figure *f, double lo, double hi);  /* NaN or +-Inf bound = automatic */
 int od_figure_yrange(od_figure *f, double lo, double hi);
+/* Colour range of heat maps in the current panel (values outside take the end colours); NaN bound =
+ * fitted to the data. */
+int od_figure_zrange(od_figure *f, double lo, double hi);
 /* Legend position, one of: "auto" (the default: the inside corner covering the least data, or
  * "below" when every corner is crowded), "off", "top right", "top left", "top center",
  * "bottom right", "bottom left", "bottom center", "center right", "center left", "outside" (right

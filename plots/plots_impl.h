@@ -38,6 +38,7 @@ typedef struct {
     char *title, *xlabel, *ylabel;
     int logx, logy;
     double xlo, xhi, ylo, yhi;    /* NaN = automatic */
+    double zlo, zhi;              /* heat-map colour range; NaN = fitted to the data */
     int key;                      /* index into od_plot_key_places */
     refline *hl, *vl;
     size_t nhl, nvl;

@@ -472,6 +472,8 @@ static void test_render_kinds(void)
     CU_ASSERT_EQUAL(od_figure_add(f, &(od_series){.table = h, .x = "lr", .y = "batch", .z = "loss",
                                                   .kind = OD_PLOT_HEATMAP, .label = "final loss"}),
                     OD_OK);
+    CU_ASSERT_EQUAL(od_figure_zrange(f, 3.5, 1.0), OD_EINVAL);   /* empty colour range */
+    CU_ASSERT_EQUAL(od_figure_zrange(f, NAN, 3.5), OD_OK);       /* cap the colours only */
     od_figure_next_panel(f, "boxes and steps");
     od_figure_add(f, &(od_series){.table = d, .x = "lambda", .y = "rho", .kind = OD_PLOT_BOXES,
                                   .label = "Lanczos histogram"});
@@ -495,6 +497,7 @@ static void test_render_kinds(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "with image"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set cblabel 'final loss'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set cbrange [*:3.5]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "with boxes"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "every 2"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set key outside"));

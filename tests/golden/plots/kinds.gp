@@ -31,6 +31,7 @@ unset label
 unset key
 set colorbox
 set autoscale cbfix
+set cbrange [*:3.5]
 set cblabel 'final loss'
 plot \
     'surface.tsv' using 1:2:3 with image notitle
