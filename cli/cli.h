@@ -75,5 +75,6 @@ int od_cmd_describe(int argc, char **argv);
 int od_cmd_run(int argc, char **argv);
 int od_cmd_gallery(int argc, char **argv);
 int od_cmd_check(int argc, char **argv);
+int od_cmd_risk(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const od_command commands[] = {
     {"run", od_cmd_run, "run one experiment: tables, figures, manifest and verdicts"},
     {"gallery", od_cmd_gallery, "run every experiment; write index.html and report.md"},
     {"check", od_cmd_check, "run every experiment's claims; exit status 1 if any fails"},
+    {"risk", od_cmd_risk, "exact expected risk of SGD-family methods on linear regression"},
 };
 
 static void usage(FILE *f)
