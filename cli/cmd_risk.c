@@ -172,7 +172,11 @@ static int write_outputs(const risk_opts *o, const od_cli_common *c, const risk_
                      r->mc_mean ? ": Monte Carlo means not shown" : "");
             od_figure_note(f, note);
         } else if (r->constant && isfinite(r->st.stationary_excess)) {
-            od_figure_hline(f, r->st.stationary_excess, "stationary ½σ²‖K‖/(1 − ‖K‖)");
+            od_figure_hline(f, r->st.stationary_excess,
+                            s->algo.method == &od_linreg_sgd ? "last iterate, t → ∞: ½σ²‖K‖/(1 − ‖K‖)"
+                                                             : "last iterate, t → ∞");
+            if (s->algo.output == OD_LINREG_OUT_EMA && isfinite(r->st.stationary_output))
+                od_figure_hline(f, r->st.stationary_output, "EMA output, t → ∞");
         }
         st = od_figure_write(f, c->out, c->fmt, !c->no_plot);
     }
@@ -208,6 +212,7 @@ static void print_json(const risk_setup *s, const risk_result *r)
     add_num(j, "kernel_norm", r->st.kernel_norm);
     add_num(j, "threshold_lr", r->threshold);
     add_num(j, "stationary_excess", r->constant ? r->st.stationary_excess : NAN);
+    add_num(j, "stationary_output", r->constant ? r->st.stationary_output : NAN);
     cJSON_AddBoolToObject(j, "mean_square_stable", r->st.stable);
     cJSON_AddStringToObject(j, "convention", "excess risk = 1/2 sum_k lambda_k E[(w - w*)_k^2]");
     if (r->diverged != UINT64_MAX) cJSON_AddNumberToObject(j, "diverged_at", (double)r->diverged);
@@ -224,9 +229,10 @@ static const char *usage_text =
     "method on linear regression with covariance diag(lambda) (the eigenbasis of H), in O(d) per\n"
     "step, and optionally the Monte Carlo mean over --mc paths.  Writes DIR/risk.tsv (t, excess,\n"
     "and with --mc mc_mean, mc_se, mc_paths_ok), DIR/risk.gp, the figure and manifest.json.\n"
-    "Also reports the kernel norm ||K|| at the base step, the threshold step (bisection) and, for a\n"
-    "constant step, the stationary excess 1/2 sigma2 ||K|| / (1 - ||K||).  When ||K|| >= 1 the\n"
-    "expected risk diverges: the tool says so and does not draw Monte Carlo means.\n\n"
+    "Also reports the kernel norm ||K|| at the base step, the threshold step (bisection) and, for\n"
+    "a constant step, the stationary excess of the last iterate (SGD: 1/2 sigma2 ||K||/(1 - ||K||))\n"
+    "and of an EMA output.  When ||K|| >= 1 the expected risk diverges: the tool says so and does\n"
+    "not draw Monte Carlo means, which are then dominated by rare runs.\n\n"
     "  --spectrum  powerlaw:exp=A,d=D[,scale=S] | mp:n=N,d=D | file:PATH (one eigenvalue a line)\n"
     "  --init      const:V | powerlaw:exp=E[,scale=S] | file:PATH   (w0 - w* per eigendirection)\n"
     "  --algo      sgd | avg | tail:start=S | ema:alpha=A | hb:mu=M | asgd:alpha=,beta=,gamma=[,delta=]\n"
@@ -333,7 +339,11 @@ int od_cmd_risk(int argc, char **argv)
                    "geometrically%s\n", r.mc_mean ? "; Monte Carlo means are dominated by rare runs "
                                                     "and are not drawn" : "");
         else if (r.constant)
-            printf("  stationary excess 1/2 sigma2 ||K|| / (1 - ||K||) = %.6g\n", r.st.stationary_excess);
+            printf("  stationary excess of the last iterate%s = %.6g\n",
+                   s.algo.method == &od_linreg_sgd ? " 1/2 sigma2 ||K|| / (1 - ||K||)" : "",
+                   r.st.stationary_excess);
+        if (r.st.stable && r.constant && s.algo.output == OD_LINREG_OUT_EMA)
+            printf("  stationary excess of the EMA output = %.6g\n", r.st.stationary_output);
         if (r.diverged != UINT64_MAX)
             printf("  the exact recursion diverged at step %llu\n", (unsigned long long)r.diverged);
         if (r.mc_bad != UINT64_MAX)
