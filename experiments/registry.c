@@ -2,8 +2,18 @@
 #include "experiments/optdyn_experiments.h"
 
 extern const od_experiment od_exp_ou_em;
+extern const od_experiment od_exp_linreg_exact_mc;
+extern const od_experiment od_exp_linreg_ema;
+extern const od_experiment od_exp_linreg_asgd;
+extern const od_experiment od_exp_linreg_bounds;
+extern const od_experiment od_exp_linreg_hb;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
+    &od_exp_linreg_exact_mc,
+    &od_exp_linreg_ema,
+    &od_exp_linreg_asgd,
+    &od_exp_linreg_bounds,
+    &od_exp_linreg_hb,
     NULL,
 };
