@@ -62,7 +62,7 @@ static int run(od_run *r)
     const uint64_t N = (uint64_t)od_run_int(r, "steps");
     double *lambda = NULL, *ones = NULL;
     size_t nt;
-    OD_TRY(od_exp_linreg_powerlaw(d, 2.0, 0.0, &lambda, &ones));
+    OD_TRY(od_exp_linreg_powerlaw_model(d, 2.0, 0.0, &lambda, &ones));
     uint64_t *times = od_exp_linreg_times(N, (size_t)od_run_int(r, "times"), &nt);
     const size_t nn = times ? nt : 1;
     double *om[3] = {od_vec_alloc(d), od_vec_alloc(d), od_vec_alloc(d)};   /* small, large, zero */

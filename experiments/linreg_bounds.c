@@ -42,7 +42,7 @@ static int run(od_run *r)
     const size_t d = (size_t)od_run_int(r, "d"), np = (size_t)od_run_int(r, "points");
     const double lr = od_run_num(r, "lr"), s2 = od_run_num(r, "sigma2");
     double *lambda = NULL, *omega = NULL;
-    OD_TRY(od_exp_linreg_powerlaw(d, od_run_num(r, "exp"), od_run_num(r, "init_exp"), &lambda, &omega));
+    OD_TRY(od_exp_linreg_powerlaw_model(d, od_run_num(r, "exp"), od_run_num(r, "init_exp"), &lambda, &omega));
     const od_linreg_model m = {d, lambda, omega, s2, 3.0};
     uint64_t *Ns = malloc((np + 2) * sizeof *Ns);
     double *cols = malloc(8 * (np + 2) * sizeof *cols);

@@ -108,7 +108,7 @@ static int run(od_run *r)
     double as[MAX_A], *lambda = NULL, *ones = NULL;
     size_t na, nt;
     od_parse_doubles(od_run_str(r, "alphas"), '|', as, MAX_A, &na, "alphas");
-    OD_TRY(od_exp_linreg_powerlaw(d, od_run_num(r, "exp"), 0.0, &lambda, &ones));
+    OD_TRY(od_exp_linreg_powerlaw_model(d, od_run_num(r, "exp"), 0.0, &lambda, &ones));
     uint64_t *times = od_exp_linreg_times(N, (size_t)od_run_int(r, "times"), &nt);
     const size_t nn = times ? nt : 1;
     double *zero = od_vec_alloc(d), *tcol = malloc(nn * sizeof *tcol), *ratio = malloc(nn * sizeof *ratio);

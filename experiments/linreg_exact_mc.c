@@ -58,7 +58,7 @@ static int run(od_run *r)
     double bs[MAX_B], *lambda = NULL, *omega = NULL, *ex = NULL;
     size_t nb, nt;
     od_parse_doubles(od_run_str(r, "batches"), '|', bs, MAX_B, &nb, "batches");
-    OD_TRY(od_exp_linreg_powerlaw(d, od_run_num(r, "exp"), od_run_num(r, "init_exp"), &lambda, &omega));
+    OD_TRY(od_exp_linreg_powerlaw_model(d, od_run_num(r, "exp"), od_run_num(r, "init_exp"), &lambda, &omega));
     const od_linreg_model m = {d, lambda, omega, od_run_num(r, "sigma2"), law->kurtosis};
     uint64_t *times = od_exp_linreg_times((uint64_t)od_run_int(r, "steps"), (size_t)od_run_int(r, "times"), &nt);
     od_table *t = od_table_alloc("sgd_exact_mc");

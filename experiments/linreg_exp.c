@@ -6,7 +6,7 @@
 
 #include "experiments/linreg_exp.h"
 
-int od_exp_linreg_powerlaw(size_t d, double a, double e, double **lambda, double **omega)
+int od_exp_linreg_powerlaw_model(size_t d, double a, double e, double **lambda, double **omega)
 {
     *lambda = od_vec_alloc(d);
     *omega = od_vec_alloc(d);

@@ -6,7 +6,7 @@
 #include "linreg/optdyn_linreg.h"
 
 /* lambda_k = k^-a and omega_k = k^-e (k = 1..d) in new arrays (od_free both); OD_ENOMEM. */
-int od_exp_linreg_powerlaw(size_t d, double a, double e, double **lambda, double **omega);
+int od_exp_linreg_powerlaw_model(size_t d, double a, double e, double **lambda, double **omega);
 
 /* About n log-spaced recording steps in [0, T] (od_times_log) in a new array (free()); *nt = count.
  * NULL on allocation failure. */

@@ -7,6 +7,7 @@ extern const od_experiment od_exp_linreg_ema;
 extern const od_experiment od_exp_linreg_asgd;
 extern const od_experiment od_exp_linreg_bounds;
 extern const od_experiment od_exp_linreg_hb;
+extern const od_experiment od_exp_linreg_powerlaw;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
@@ -15,5 +16,6 @@ const od_experiment *const od_exp_registry[] = {
     &od_exp_linreg_asgd,
     &od_exp_linreg_bounds,
     &od_exp_linreg_hb,
+    &od_exp_linreg_powerlaw,
     NULL,
 };
