@@ -305,8 +305,9 @@ int od_cmd_risk(int argc, char **argv)
                                                   NULL, NULL) != OD_OK)
         code = od_cli_fail(CMD, OD_EXIT_ERROR, "%s", od_last_error());
     if (code == OD_EXIT_OK && o.mc > 0) {
-        od_linreg_mc_params mp = {(size_t)o.mc, s.times, nt, s.law, (uint64_t)c.seed,
-                                  c.quiet || c.json ? NULL : "risk: Monte Carlo"};
+        od_linreg_mc_params mp = {.n_paths = (size_t)o.mc, .times = s.times, .n_times = nt, .features = s.law,
+                                  .seed = (uint64_t)c.seed,
+                                  .label = c.quiet || c.json ? NULL : "risk: Monte Carlo"};
         if (od_linreg_mc_run(&s.model, &s.algo, &mp, &er) != OD_OK) {
             code = od_cli_fail(CMD, OD_EXIT_ERROR, "%s", od_last_error());
         } else {

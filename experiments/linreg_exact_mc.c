@@ -89,8 +89,9 @@ static int run(od_run *r)
         if ((status = od_linreg_stability_compute(&m, &a, &st)) != OD_OK) break;
         kmax = fmax(kmax, st.kernel_norm);
         if ((status = od_linreg_exact_run(&m, &a, times, nt, ex, NULL, NULL, NULL)) != OD_OK) break;
-        od_linreg_mc_params mp = {(size_t)od_run_int(r, "paths"), times, nt, law, od_run_seed(r) + b,
-                                  od_run_progress_label(r)};
+        od_linreg_mc_params mp = {.n_paths = (size_t)od_run_int(r, "paths"), .times = times, .n_times = nt,
+                                  .features = law, .seed = od_run_seed(r) + b,
+                                  .label = od_run_progress_label(r)};
         od_ensemble_result er;
         if ((status = od_linreg_mc_run(&m, &a, &mp, &er)) != OD_OK) break;
         double z = od_exp_linreg_max_z(&er, ex, nt);

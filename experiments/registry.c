@@ -8,6 +8,8 @@ extern const od_experiment od_exp_linreg_asgd;
 extern const od_experiment od_exp_linreg_bounds;
 extern const od_experiment od_exp_linreg_hb;
 extern const od_experiment od_exp_linreg_powerlaw;
+extern const od_experiment od_exp_linreg_advani_saxe;
+extern const od_experiment od_exp_linreg_stability;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
@@ -17,5 +19,7 @@ const od_experiment *const od_exp_registry[] = {
     &od_exp_linreg_bounds,
     &od_exp_linreg_hb,
     &od_exp_linreg_powerlaw,
+    &od_exp_linreg_advani_saxe,
+    &od_exp_linreg_stability,
     NULL,
 };

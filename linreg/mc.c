@@ -186,6 +186,7 @@ int od_linreg_mc_run(const od_linreg_model *m, const od_linreg_algo *a, const od
     if (!c.sl) OD_ERROR("Monte Carlo: out of memory", OD_ENOMEM);
     for (size_t k = 0; k < m->d; k++) c.sl[k] = sqrt(m->lambda[k]);
     od_ensemble_params ep = {.n_paths = p->n_paths, .n_times = p->n_times, .n_obs = 1,
+                             .quantiles = p->quantiles, .n_quantiles = p->n_quantiles,
                              .ws_alloc = ws_alloc, .ws_free = ws_free, .label = p->label};
     int st = od_ensemble_run(&ep, path_fn, &c, res);
     od_free(c.sl);

@@ -306,6 +306,10 @@ typedef struct {
 int od_linreg_stability_compute(const od_linreg_model *m, const od_linreg_algo *a,
                                 od_linreg_stability *out);
 
+/* Spectral radius of the per-mode mean map A = Abar - lambda s g^T of algorithm a at its base step:
+ * the noiseless error in an eigen-subspace decays like rho^t (SGD: |1 - lr lambda|). */
+double od_linreg_mean_rate(const od_linreg_algo *a, double lambda);
+
 /* The threshold step: the largest multiplier c such that the algorithm with every step size scaled
  * by c is mean-square stable, times a->lr; found by bisection (GSL's bisection root solver on the
  * stability verdict, relative tolerance 1e-13) after bracketing by doubling.  The algorithm's
@@ -332,6 +336,8 @@ typedef struct {
     const od_linreg_features *features;   /* law of z; its kurtosis must equal the model's kappa */
     uint64_t seed;
     const char *label;       /* progress label or NULL */
+    const double *quantiles; /* optional: probabilities for per-time quantiles of the path risks */
+    size_t n_quantiles;
 } od_linreg_mc_params;
 
 /* Stream ids of the Monte Carlo run: features (B d draws per step) and label noise (B normals per

@@ -64,6 +64,16 @@ static double spectral_radius(unsigned m, const double *A)
     return sqrt(fmax(det, 0.0));
 }
 
+double od_linreg_mean_rate(const od_linreg_algo *a, double lambda)
+{
+    od_linreg_form f;
+    a->method->form(a, 1.0, &f);
+    double A[4];
+    for (unsigned i = 0; i < f.m; i++)
+        for (unsigned j = 0; j < f.m; j++) A[i * f.m + j] = f.Abar[i * f.m + j] - lambda * f.s[i] * f.g[j];
+    return spectral_radius(f.m, A);
+}
+
 /* The SGD kappa < 2 condition: no eigenvalue of diag(a) + c lambda lambda^T at or below -1. */
 static int sgd_lower_ok(const od_linreg_model *m, double lr, size_t B)
 {

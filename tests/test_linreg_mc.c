@@ -31,7 +31,7 @@ static double max_z(const char *name, const od_linreg_model *m, const od_linreg_
     CU_ASSERT_TRUE(st.stable && st.kernel_norm < 0.7);
     double ex[NT];
     CU_ASSERT_EQUAL(od_linreg_exact_run(m, a, times, NT, ex, NULL, NULL, NULL), OD_OK);
-    od_linreg_mc_params p = {paths, times, NT, law, seed, NULL};
+    od_linreg_mc_params p = {.n_paths = paths, .times = times, .n_times = NT, .features = law, .seed = seed};
     od_ensemble_result r;
     CU_ASSERT_EQUAL_FATAL(od_linreg_mc_run(m, a, &p, &r), OD_OK);
     OD_ASSERT_REL(r.mean[0], ex[0], 1e-14);   /* t = 0: deterministic */
@@ -94,7 +94,7 @@ static void test_threads(void)
     od_linreg_model m;
     model(lambda, omega, 3.0, &m);
     od_linreg_algo a = od_linreg_algo_hb(0.2, 0.6, 3);
-    od_linreg_mc_params p = {300, times, NT, &od_linreg_gaussian, 5, NULL};
+    od_linreg_mc_params p = {.n_paths = 300, .times = times, .n_times = NT, .features = &od_linreg_gaussian, .seed = 5};
     od_ensemble_result r[2];
     for (int t = 0; t < 2; t++) {
         od_set_threads(t + 1);
@@ -114,16 +114,16 @@ static void test_mc_errors_and_divergence(void)
     model(lambda, omega, 3.0, &m);
     od_linreg_algo a = od_linreg_algo_sgd(0.3, 1);
     od_ensemble_result r;
-    od_linreg_mc_params p = {100, times, NT, &od_linreg_rademacher, 1, NULL};
+    od_linreg_mc_params p = {.n_paths = 100, .times = times, .n_times = NT, .features = &od_linreg_rademacher, .seed = 1};
     CU_ASSERT_EQUAL(od_linreg_mc_run(&m, &a, &p, &r), OD_EINVAL);   /* kurtosis 1 vs model 3 */
     CU_ASSERT_PTR_NOT_NULL(strstr(od_last_error(), "kurtosis"));
     uint64_t bad[2] = {3, 2};
-    p = (od_linreg_mc_params){100, bad, 2, &od_linreg_gaussian, 1, NULL};
+    p = (od_linreg_mc_params){.n_paths = 100, .times = bad, .n_times = 2, .features = &od_linreg_gaussian, .seed = 1};
     CU_ASSERT_EQUAL(od_linreg_mc_run(&m, &a, &p, &r), OD_EINVAL);
     /* far above the threshold every path blows up: NaN from some time on, n_ok < paths */
     a.lr = 5;
     uint64_t far[2] = {1, 4000};
-    p = (od_linreg_mc_params){64, far, 2, &od_linreg_gaussian, 1, NULL};
+    p = (od_linreg_mc_params){.n_paths = 64, .times = far, .n_times = 2, .features = &od_linreg_gaussian, .seed = 1};
     CU_ASSERT_EQUAL_FATAL(od_linreg_mc_run(&m, &a, &p, &r), OD_OK);
     CU_ASSERT_EQUAL(od_ensemble_first_bad(&r, 0), 1);
     CU_ASSERT_EQUAL(r.n_ok[1], 0);
