@@ -23,4 +23,14 @@ static inline double od_linreg_sum8(const double acc[8])
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+/* Function multi-versioning for the hot loops: the same source compiled for AVX-512, AVX2 and the
+ * baseline, chosen at load time.  Strict C11 disables FMA contraction, and the loops keep their
+ * 8-stripe summation order, so every version gives the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define OD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define OD_CLONES
+#endif
+
 #endif

@@ -97,6 +97,44 @@ static double output_excess(const mc_ctx *c, const mc_ws *w, const od_linreg_for
     return 0.5 * od_linreg_sum8(acc);
 }
 
+/* x <- sl (.) x and <x, y> in the 8-stripe order. */
+OD_CLONES static double scale_dot(size_t d, const double *restrict sl, double *restrict x,
+                                  const double *restrict y)
+{
+    double acc[8] = {0};
+    const size_t d8 = d & ~(size_t)7;
+    for (size_t k0 = 0; k0 < d8; k0 += 8)
+        for (size_t j = 0; j < 8; j++) {
+            const double v = sl[k0 + j] * x[k0 + j];
+            x[k0 + j] = v;
+            acc[j] += v * y[k0 + j];
+        }
+    for (size_t k = d8; k < d; k++) {
+        x[k] = sl[k] * x[k];
+        acc[k & 7] += x[k] * y[k];
+    }
+    return od_linreg_sum8(acc);
+}
+
+/* z <- a z - c x (m = 1, B = 1). */
+OD_CLONES static void update1(size_t d, double a, double c, const double *restrict x, double *restrict z)
+{
+    for (size_t k = 0; k < d; k++) z[k] = a * z[k] - c * x[k];
+}
+
+/* (z1, z2) <- Abar (z1, z2) - s G, G = sum_b r_b x_b (m = 2). */
+static void update2(size_t d, size_t B, const od_linreg_form *f, const double *r, const double *x,
+                    double *z1, double *z2)
+{
+    for (size_t k = 0; k < d; k++) {
+        double G = 0;
+        for (size_t b = 0; b < B; b++) G += r[b] * x[b * d + k];
+        const double u1 = z1[k], u2 = z2[k];
+        z1[k] = f->Abar[0] * u1 + f->Abar[1] * u2 - f->s[0] * G;
+        z2[k] = f->Abar[2] * u1 + f->Abar[3] * u2 - f->s[1] * G;
+    }
+}
+
 static int path_fn(uint32_t path, double *obs, void *ws, void *arg)
 {
     const mc_ctx *c = arg;
@@ -135,13 +173,9 @@ static int path_fn(uint32_t path, double *obs, void *ws, void *arg)
             for (size_t k = 0; k < d; k++) w->y[k] = f.g[0] * w->z1[k] + (two ? f.g[1] * w->z2[k] : 0);
             y = w->y;
         }
-        /* residuals r_b = <x_b, y> - xi_b, kept in xi, times 1/B */
-        for (size_t b = 0; b < B; b++) {
-            const double *zb = w->x + b * d;
-            double acc[8] = {0};
-            for (size_t k = 0; k < d; k++) acc[k & 7] += sl[k] * zb[k] * y[k];
-            w->xi[b] = (od_linreg_sum8(acc) - c->sigma * w->xi[b]) / (double)B;
-        }
+        /* x_b = sqrt(lambda) (.) z_b in place; residuals r_b = (<x_b, y> - xi_b) / B, kept in xi */
+        for (size_t b = 0; b < B; b++)
+            w->xi[b] = (scale_dot(d, sl, w->x + b * d, y) - c->sigma * w->xi[b]) / (double)B;
         /* output from the old state */
         const int active = a->output == OD_LINREG_OUT_AVG ||
                            (a->output == OD_LINREG_OUT_TAIL && t >= a->tail_start);
@@ -150,16 +184,15 @@ static int path_fn(uint32_t path, double *obs, void *ws, void *arg)
             for (size_t k = 0; k < d; k++)
                 w->out[k] = al * w->out[k] + bl * (f.c[0] * w->z1[k] + (two ? f.c[1] * w->z2[k] : 0));
         }
-        /* z' = Abar z - s G,  G_k = sl_k sum_b r_b z_bk */
-        for (size_t k = 0; k < d; k++) {
-            double G = 0;
-            for (size_t b = 0; b < B; b++) G += w->xi[b] * w->x[b * d + k];
-            G *= sl[k];
-            if (two) {
-                const double u1 = w->z1[k], u2 = w->z2[k];
-                w->z1[k] = f.Abar[0] * u1 + f.Abar[1] * u2 - f.s[0] * G;
-                w->z2[k] = f.Abar[2] * u1 + f.Abar[3] * u2 - f.s[1] * G;
-            } else {
+        /* z' = Abar z - s G, G = sum_b r_b x_b */
+        if (two) {
+            update2(d, B, &f, w->xi, w->x, w->z1, w->z2);
+        } else if (B == 1) {
+            update1(d, f.Abar[0], f.s[0] * w->xi[0], w->x, w->z1);
+        } else {
+            for (size_t k = 0; k < d; k++) {
+                double G = 0;
+                for (size_t b = 0; b < B; b++) G += w->xi[b] * w->x[b * d + k];
                 w->z1[k] = f.Abar[0] * w->z1[k] - f.s[0] * G;
             }
         }

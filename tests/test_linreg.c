@@ -221,24 +221,29 @@ static void test_reductions(void)
     run_curve(&hb, lambda, omega, D, sigma2, 3, N, h);
     od_linreg_algo asgd = od_linreg_algo_asgd(1.0, 0.37, 0.91, 0.43, 2);
     run_curve(&asgd, lambda, omega, D, sigma2, 3, N, as);
-    /* same floating-point operations up to additions of exact zeros: equal to rounding */
+    /* heavy ball and ASGD run the generic loop, SGD its cached-coefficient loop: the same terms
+     * associated differently, a few roundings per step in a contracting recursion, so the relative
+     * difference grows at most linearly: 8 (t + 1) DBL_EPSILON */
     for (int t = 0; t < N; t++) {
-        OD_ASSERT_REL(h[t], s[t], 4 * DBL_EPSILON);
-        OD_ASSERT_REL(as[t], s[t], 4 * DBL_EPSILON);
+        OD_ASSERT_REL(h[t], s[t], 8 * (t + 1) * DBL_EPSILON);
+        OD_ASSERT_REL(as[t], s[t], 8 * (t + 1) * DBL_EPSILON);
     }
+    /* heavy ball with mu = 0 and ASGD with alpha = 1 run the same loop: equal up to additions of
+     * exact zeros */
+    for (int t = 0; t < N; t++) OD_ASSERT_REL(as[t], h[t], 4 * DBL_EPSILON);
     /* EMA with decay 0 outputs the previous iterate: e_N = w_{N-1} */
     od_linreg_algo ema = sgd;
     ema.output = OD_LINREG_OUT_EMA;
     ema.ema = 0.0;
     run_curve(&ema, lambda, omega, D, sigma2, 3, N, e);
-    for (int t = 1; t < N; t++) OD_ASSERT_REL(e[t], s[t - 1], 4 * DBL_EPSILON);
+    for (int t = 1; t < N; t++) OD_ASSERT_REL(e[t], s[t - 1], 8 * t * DBL_EPSILON);
     /* tail average from the last step is the iterate before it */
     od_linreg_algo tail = sgd;
     tail.output = OD_LINREG_OUT_TAIL;
     tail.tail_start = 137;
     run_curve(&tail, lambda, omega, D, sigma2, 3, 139, e);
-    OD_ASSERT_REL(e[138], s[137], 4 * DBL_EPSILON);
-    OD_ASSERT_REL(e[100], s[100], 4 * DBL_EPSILON);
+    OD_ASSERT_REL(e[138], s[137], 8 * 138 * DBL_EPSILON);
+    OD_ASSERT_REL(e[100], s[100], 8 * 101 * DBL_EPSILON);
 }
 
 /* The SGD noise enters as 1/B: (R_B - R_GD) B tends to a constant, and the gradient-descent limit
