@@ -357,6 +357,16 @@ static void test_threshold(void)
     od_linreg_stability_compute(&m, &hb, &st);
     CU_ASSERT_TRUE(st.stable);
     OD_ASSERT_CLOSE(st.kernel_norm, 1.0, 1e-9);
+    /* the worked example of the MathOverflow answer the sheet cites (covariance diag(1, 2), Gaussian,
+     * B = 1): the necessary and sufficient step bound is 4/(9 + sqrt 17) */
+    const double l2[2] = {1, 2}, o2[2] = {1, 1};
+    od_linreg_model m2 = {2, l2, o2, 0.1, 3.0};
+    od_linreg_algo a2 = od_linreg_algo_sgd(0.1, 1);
+    double mo;
+    CU_ASSERT_EQUAL(od_linreg_threshold_lr_closed(2, l2, 3.0, 1, &mo), OD_OK);
+    OD_ASSERT_REL(mo, 4 / (9 + sqrt(17.0)), 8 * DBL_EPSILON);
+    CU_ASSERT_EQUAL(od_linreg_threshold_lr(&m2, &a2, &mo), OD_OK);
+    OD_ASSERT_REL(mo, 4 / (9 + sqrt(17.0)), 1e-12);
     /* closed form refuses c_B <= 0 (Rademacher, B = 1) */
     double x;
     CU_ASSERT_EQUAL(od_linreg_threshold_lr_closed(D, lambda, 1.0, 1, &x), OD_EINVAL);
