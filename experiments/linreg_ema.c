@@ -36,7 +36,7 @@ static const od_claim_doc claims[] = {
     {"ema-variance-below-last", "Li & Gu (i): for every EMA decay in the grid and every recorded time, "
                                 "the exact variance (omega = 0) of the EMA output is at most that of the "
                                 "last iterate (measured: max ratio, predicted 1)"},
-    {"ema-variance-stationary", "the same at stationarity, from the per-mode Lyapunov solution, for 41 "
+    {"ema-variance-stationary", "the same at stationarity, from the per-mode Lyapunov solution, for 40 "
                                 "decays with 1 - a log-spaced in [1e-4, 0.8] (max ratio <= 1)"},
     {"ema-gd-factor-closed-form", "the closed-form gradient-descent EMA factor b(N) matches the exact "
                                   "engine at batch 2^40 (noise O(1/B)): max relative error over modes "
