@@ -107,6 +107,16 @@ static void test_risk_good(void)
     cJSON_Delete(j);
 }
 
+/* Same seed, same bytes for 1 and 2 threads (Monte Carlo included). */
+static void test_risk_threads(void)
+{
+    CU_ASSERT_EQUAL(risk("--lr 0.3 --noise 0.05 --batch 2 --algo hb:mu=0.5 --steps 200 --mc 100 --threads 1 "
+                         "--no-plot --quiet --out od-test-tmp/risk-t1"), 0);
+    CU_ASSERT_EQUAL(risk("--lr 0.3 --noise 0.05 --batch 2 --algo hb:mu=0.5 --steps 200 --mc 100 --threads 2 "
+                         "--no-plot --quiet --out od-test-tmp/risk-t2"), 0);
+    CU_ASSERT_EQUAL(system("cmp -s od-test-tmp/risk-t1/risk.tsv od-test-tmp/risk-t2/risk.tsv"), 0);
+}
+
 static void test_risk_divergent(void)
 {
     /* lr 1.5 is above the threshold of powerlaw:exp=2,d=100 with B = 1 (about 0.6) */
@@ -180,6 +190,7 @@ void od_test_suite_linreg_cli(void)
 {
     static const od_test_case cases[] = {
         {"optdyn risk: files, JSON keys and values", test_risk_good},
+        {"optdyn risk: same bytes for 1 and 2 threads", test_risk_threads},
         {"optdyn risk: mean-square divergent runs say so", test_risk_divergent},
         {"optdyn risk: bad input, one line, exit 2, nothing written", test_risk_bad},
         {NULL, NULL}};
