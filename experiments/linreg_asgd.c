@@ -151,22 +151,14 @@ static int run(od_run *r)
         od_figure_layout(f, 2, 2);
         for (int c = 0; c < 3; c++) {
             char y0[32], y1[32];
-            if (c) od_figure_next_panel(f, titles[c]);
-            else od_figure_title(f, titles[c]);
-            od_figure_logx(f, 1);
-            od_figure_logy(f, 1);
-            od_figure_xlabel(f, "step t");
-            od_figure_ylabel(f, "excess risk ½ Σ λₖ E(w − w*)ₖ²");
+            od_exp_linreg_panel(f, c != 0, titles[c], "step t", OD_EXP_LINREG_RISK, 1, 1);
             snprintf(y0, sizeof y0, "sgd_%s", cs[c]);
             snprintf(y1, sizeof y1, "asgd_%s", cs[c]);
             od_figure_add(f, &(od_series){.table = t, .x = "t", .y = y0, .kind = OD_PLOT_LINES, .label = "SGD"});
             od_figure_add(f, &(od_series){.table = t, .x = "t", .y = y1, .kind = OD_PLOT_LINES, .label = "ASGD"});
         }
-        od_figure_next_panel(f, "per-mode noiseless decay rate");
-        od_figure_logx(f, 1);
-        od_figure_logy(f, 1);
-        od_figure_xlabel(f, "eigenvalue λₖ");
-        od_figure_ylabel(f, "−ln ρ (error ∝ ρ^t)");
+        od_exp_linreg_panel(f, 1, "per-mode noiseless decay rate",
+                            "eigenvalue λₖ", "−ln ρ (error ∝ ρ^t)", 1, 1);
         od_figure_add(f, &(od_series){.table = tm, .x = "lambda", .y = "sgd_rate", .kind = OD_PLOT_LINES,
                                       .label = "SGD: −ln(1 − δλ)"});
         od_figure_add(f, &(od_series){.table = tm, .x = "lambda", .y = "asgd_rate", .kind = OD_PLOT_LINES,

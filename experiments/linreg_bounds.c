@@ -105,11 +105,8 @@ static int run(od_run *r)
     od_run_claim_ge(r, "wu-stepdecay-rate", rw, 1.0);
     if (status == OD_OK) {
         od_figure_layout(f, 1, 2);
-        od_figure_title(f, "iterate and tail averaging (Zou et al.)");
-        od_figure_logx(f, 1);
-        od_figure_logy(f, 1);
-        od_figure_xlabel(f, "horizon N");
-        od_figure_ylabel(f, "excess risk ½ Σ λₖ E(w − w*)ₖ²");
+        od_exp_linreg_panel(f, 0, "iterate and tail averaging (Zou et al.)",
+                            "horizon N", OD_EXP_LINREG_RISK, 1, 1);
         od_figure_add(f, &(od_series){.table = t, .x = "N", .y = "last_const", .kind = OD_PLOT_LINES,
                                       .color = 1, .label = "last iterate (constant step)"});
         od_figure_add(f, &(od_series){.table = t, .x = "N", .y = "uniform_avg", .kind = OD_PLOT_LINES,
@@ -120,11 +117,8 @@ static int run(od_run *r)
                                       .color = 3, .label = "tail average over [N/2, N) (exact)"});
         od_figure_add(f, &(od_series){.table = t, .x = "N", .y = "bound_zou_tail", .kind = OD_PLOT_LINES,
                                       .color = 3, .dash = 2, .label = "Zou et al. bound, tail"});
-        od_figure_next_panel(f, "last iterate with step decay (Wu et al.)");
-        od_figure_logx(f, 1);
-        od_figure_logy(f, 1);
-        od_figure_xlabel(f, "horizon N");
-        od_figure_ylabel(f, "excess risk ½ Σ λₖ E(w − w*)ₖ²");
+        od_exp_linreg_panel(f, 1, "last iterate with step decay (Wu et al.)",
+                            "horizon N", OD_EXP_LINREG_RISK, 1, 1);
         od_figure_add(f, &(od_series){.table = t, .x = "N", .y = "last_const", .kind = OD_PLOT_LINES,
                                       .color = 1, .label = "last iterate (constant step)"});
         od_figure_add(f, &(od_series){.table = t, .x = "N", .y = "stepdecay_last", .kind = OD_PLOT_LINES,

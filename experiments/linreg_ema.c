@@ -265,12 +265,7 @@ static int run(od_run *r)
     for (int j = 0; j < NMODE && status == OD_OK; j++) {
         char title[96], cn[5][48];
         snprintf(title, sizeof title, "bias in mode k = %zu (λₖ = %.3g)", rm.k[j], lambda[rm.k[j] - 1]);
-        if (j) od_figure_next_panel(f, title);
-        else od_figure_title(f, title);
-        od_figure_logx(f, 1);
-        od_figure_logy(f, 1);
-        od_figure_xlabel(f, "step t");
-        od_figure_ylabel(f, "E(out − w*)ₖ² / ωₖ²");
+        od_exp_linreg_panel(f, j != 0, title, "step t", "E(out − w*)ₖ² / ωₖ²", 1, 1);
         snprintf(cn[0], 48, "last_k%zu", rm.k[j]);
         snprintf(cn[1], 48, "avg_k%zu", rm.k[j]);
         snprintf(cn[2], 48, "ema_k%zu", rm.k[j]);
@@ -284,10 +279,8 @@ static int run(od_run *r)
         od_figure_yrange(f, 1e-12, 2);
     }
     if (status == OD_OK) {
-        od_figure_next_panel(f, "variance (ω = 0): EMA output / last iterate");
-        od_figure_logx(f, 1);
-        od_figure_xlabel(f, "step t");
-        od_figure_ylabel(f, "variance ratio");
+        od_exp_linreg_panel(f, 1, "variance (ω = 0): EMA output / last iterate",
+                            "step t", "variance ratio", 1, 0);
         for (size_t j = 0; j < na; j++) {
             char cn[48], lab[48];
             snprintf(cn, sizeof cn, "ratio_a%g", as[j]);
@@ -296,10 +289,8 @@ static int run(od_run *r)
         }
         od_figure_hline(f, 1, "claim: ratio ≤ 1");
         od_figure_yrange(f, 0, 1.1);
-        od_figure_next_panel(f, "stationary variance: EMA output / last iterate");
-        od_figure_logx(f, 1);
-        od_figure_xlabel(f, "1 − a (EMA decay a)");
-        od_figure_ylabel(f, "variance ratio at t → ∞");
+        od_exp_linreg_panel(f, 1, "stationary variance: EMA output / last iterate",
+                            "1 − a (EMA decay a)", "variance ratio at t → ∞", 1, 0);
         od_figure_add(f, &(od_series){.table = ts, .x = "one_minus_a", .y = "ratio", .kind = OD_PLOT_LINESPOINTS,
                                       .label = "per-mode Lyapunov solution"});
         od_figure_key(f, "top left");

@@ -74,11 +74,8 @@ static int run(od_run *r)
         od_table_meta(t, "model", "lambda_k = k^-%g, omega_k = k^-%g, d = %zu, sigma2 = %g, %s features",
                       od_run_num(r, "exp"), od_run_num(r, "init_exp"), d, m.sigma2, law->name);
         od_figure_layout(f, 1, 2);
-        od_figure_title(f, "excess risk: exact (lines), Monte Carlo ± 2 SE (bands)");
-        od_figure_logx(f, 1);
-        od_figure_logy(f, 1);
-        od_figure_xlabel(f, "step t");
-        od_figure_ylabel(f, "excess risk ½ Σ λₖ E(w − w*)ₖ²");
+        od_exp_linreg_panel(f, 0, "excess risk: exact (lines), Monte Carlo ± 2 SE (bands)", "step t",
+                            OD_EXP_LINREG_RISK, 1, 1);
     }
     for (size_t b = 0; b < nb && status == OD_OK; b++) {
         od_linreg_algo a = od_linreg_algo_sgd(1.0, (size_t)bs[b]);
@@ -119,10 +116,8 @@ static int run(od_run *r)
         od_ensemble_result_free(&er);
     }
     if (status == OD_OK) {
-        od_figure_next_panel(f, "Monte Carlo − exact, in standard errors");
-        od_figure_logx(f, 1);
-        od_figure_xlabel(f, "step t");
-        od_figure_ylabel(f, "z = (MC − exact) / SE");
+        od_exp_linreg_panel(f, 1, "Monte Carlo − exact, in standard errors", "step t",
+                            "z = (MC − exact) / SE", 1, 0);
         od_figure_yrange(f, -5, 5);
         for (size_t b = 0; b < nb; b++) {
             char cn[32], lab[32];

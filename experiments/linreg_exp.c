@@ -60,3 +60,14 @@ double od_exp_linreg_slope(size_t n, const double *x, const double *y)
     if (n < 2 || gsl_fit_linear(x, 1, y, 1, n, &c0, &c1, &c00, &c01, &c11, &ss) != 0) return NAN;
     return c1;
 }
+
+void od_exp_linreg_panel(od_figure *f, int index, const char *title, const char *xlabel,
+                         const char *ylabel, int logx, int logy)
+{
+    if (index) od_figure_next_panel(f, title);
+    else od_figure_title(f, title);
+    od_figure_logx(f, logx);
+    od_figure_logy(f, logy);
+    od_figure_xlabel(f, xlabel);
+    od_figure_ylabel(f, ylabel);
+}

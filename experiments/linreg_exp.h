@@ -20,6 +20,14 @@ double od_exp_linreg_max_z(const od_ensemble_result *r, const double *exact, siz
  * gsl_fit_linear; NaN with fewer than 3 points. */
 double od_exp_linreg_loglog_slope(size_t n, const double *x, const double *y, double xlo, double xhi);
 
+/* The y-axis label of excess-risk panels. */
+#define OD_EXP_LINREG_RISK "excess risk ½ Σ λₖ E(w − w*)ₖ²"
+
+/* Starts panel `index` of f (0: the first panel, which od_figure_alloc made) with its title, axis
+ * labels and log scales. */
+void od_exp_linreg_panel(od_figure *f, int index, const char *title, const char *xlabel,
+                         const char *ylabel, int logx, int logy);
+
 /* Least-squares slope of y on x (gsl_fit_linear, which centres the data); NaN with n < 2. */
 double od_exp_linreg_slope(size_t n, const double *x, const double *y);
 

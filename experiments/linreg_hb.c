@@ -140,21 +140,13 @@ static int run(od_run *r)
     od_run_claim_close(r, "shb-variance-rate", slope, -1.0, 2 / log(isnan(tmid) ? 2 : tmid));
     if (status == OD_OK) {
         od_figure_layout(f, 1, 2);
-        od_figure_title(f, "in time, at the largest horizon");
-        od_figure_logx(f, 1);
-        od_figure_logy(f, 1);
-        od_figure_xlabel(f, "step t");
-        od_figure_ylabel(f, "excess risk ½ Σ λₖ E(w − w*)ₖ²");
+        od_exp_linreg_panel(f, 0, "in time, at the largest horizon", "step t", OD_EXP_LINREG_RISK, 1, 1);
         const char *ys[4] = {"sgd_bias", "shb_bias", "sgd_var", "shb_var"};
         const char *lb[4] = {"SGD bias (σ² = 0)", "SHB bias (σ² = 0)", "SGD variance (ω = 0)", "SHB variance (ω = 0)"};
         for (int s = 0; s < 4; s++)
             od_figure_add(f, &(od_series){.table = tc, .x = "t", .y = ys[s], .kind = OD_PLOT_LINES,
                                           .color = 1 + s % 2, .dash = s >= 2 ? 2 : 0, .label = lb[s]});
-        od_figure_next_panel(f, "at the end of each horizon T");
-        od_figure_logx(f, 1);
-        od_figure_logy(f, 1);
-        od_figure_xlabel(f, "horizon T");
-        od_figure_ylabel(f, "excess risk at t = T");
+        od_exp_linreg_panel(f, 1, "at the end of each horizon T", "horizon T", "excess risk at t = T", 1, 1);
         for (int s = 0; s < 4; s++)
             od_figure_add(f, &(od_series){.table = t, .x = "T", .y = ys[s], .kind = OD_PLOT_LINESPOINTS,
                                           .color = 1 + s % 2, .dash = s >= 2 ? 2 : 0, .label = lb[s]});

@@ -134,11 +134,8 @@ static int run(od_run *r)
                         o[i].a, (o[i].a - 1) / o[i].b, 2 - 1 / o[i].b, o[i].slope,
                         o[i].prev, o[i].ratio, 1 / (1 - o[i].kn));
         od_figure_layout(f, 1, 2);
-        od_figure_title(f, "excess risk and the forcing term");
-        od_figure_logx(f, 1);
-        od_figure_logy(f, 1);
-        od_figure_xlabel(f, "step t");
-        od_figure_ylabel(f, "excess risk (½ convention)");
+        od_exp_linreg_panel(f, 0, "excess risk and the forcing term",
+                            "step t", "excess risk (½ convention)", 1, 1);
         char lab[4][96];
         for (int i = 0; i < 2; i++) {
             char y[4][32];
@@ -154,10 +151,8 @@ static int run(od_run *r)
             od_figure_add(f, &(od_series){.table = t, .x = "t", .y = y[2], .kind = OD_PLOT_LINES,
                                           .color = i + 1, .dash = 3, .label = lab[2 * i + 1]});
         }
-        od_figure_next_panel(f, "run 1: ratio of the risk to the forcing term");
-        od_figure_logx(f, 1);
-        od_figure_xlabel(f, "step t");
-        od_figure_ylabel(f, "L_t / F_t");
+        od_exp_linreg_panel(f, 1, "run 1: ratio of the risk to the forcing term",
+                            "step t", "L_t / F_t", 1, 0);
         od_figure_add(f, &(od_series){.table = t, .x = "t", .y = "ratio_1", .kind = OD_PLOT_LINES, .color = 1,
                                       .label = "exact L_t / F_t (forcing-dominated run)"});
         od_figure_hline(f, 1 / (1 - o[0].kn), "1/(1 − ‖K‖)");

@@ -175,11 +175,7 @@ static int run(od_run *r)
         od_table_meta(t, "model", "lambda_k = k^-%g, d = %zu, omega = 1, sigma2 = %g, B = %zu, Gaussian features; "
                       "g_c = %.12g (bisection), %.12g (closed form)", od_run_num(r, "exp"), d, s2, B, gc, gcc);
         od_figure_layout(f, 1, 2);
-        od_figure_title(f, "below the threshold");
-        od_figure_logx(f, 1);
-        od_figure_logy(f, 1);
-        od_figure_xlabel(f, "step t");
-        od_figure_ylabel(f, "excess risk ½ Σ λₖ E(w − w*)ₖ²");
+        od_exp_linreg_panel(f, 0, "below the threshold", "step t", OD_EXP_LINREG_RISK, 1, 1);
         char lab[6][96];
         for (int j = 0; j < 2; j++) {
             snprintf(lab[3 + j], 96, "g = %.2f g_c: Monte Carlo mean ± 2 SE", fr[j]);
@@ -195,11 +191,8 @@ static int run(od_run *r)
         }
         snprintf(lab[5], 96, "g = %.2f g_c, t → ∞: ½σ²‖K‖/(1 − ‖K‖)", fr[1]);
         od_figure_hline(f, sb.stationary_excess, lab[5]);
-        od_figure_next_panel(f, "above the threshold: mean-square divergent");
-        od_figure_logx(f, 1);
-        od_figure_logy(f, 1);
-        od_figure_xlabel(f, "step t");
-        od_figure_ylabel(f, "excess risk");
+        od_exp_linreg_panel(f, 1, "above the threshold: mean-square divergent",
+                            "step t", "excess risk", 1, 1);
         snprintf(lab[2], 96, "g = %.2f g_c: exact expected risk", fr[2]);
         od_figure_add(f, &(od_series){.table = t, .x = "t", .y = "exact_2", .kind = OD_PLOT_LINES, .color = 3,
                                       .width = 2, .label = lab[2]});
