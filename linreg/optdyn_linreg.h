@@ -371,11 +371,11 @@ int od_linreg_mc_run(const od_linreg_model *m, const od_linreg_algo *a, const od
 double od_linreg_bound_zou_avg(size_t d, const double *lambda, const double *omega, double sigma2,
                                double alpha_M, double lr, uint64_t N);
 
-/* Same paper, tail average of w_S .. w_{S+N-1} (sheet §5.1): the bias of the average started from
- * (I - lr H)^S omega, variance
- *   sigma2 / (1 - lr alpha_M tr H) * (k* / N + lr sum_{k*<i<=k+} lambda_i + (S+N) lr^2 sum_{i>k+} lambda_i^2),
- * k+ = max{k : lambda_k >= 1/((S+N) lr)}, and the same 2 EffBias + 2 EffVar assembly (the fourth-
- * moment part of EffVar uses the shifted omega). */
+/* Same paper, tail average of w_S .. w_{S+N-1} (sheet §5.1): EffBias of (I - lr H)^S omega, and EffVar
+ * with the variance factor
+ *   k* / N + lr sum_{k*<i<=k+} lambda_i + (S+N) lr^2 sum_{i>k+} lambda_i^2,  k+ = max{k : lambda_k >= 1/((S+N) lr)}
+ * in place of (k* / N + N lr^2 sum_{i>k*} lambda_i^2), assembled as 2 EffBias + 2 EffVar.  The fourth-
+ * moment part of EffVar keeps the unshifted omega (the larger of the two readings of the sheet). */
 double od_linreg_bound_zou_tail(size_t d, const double *lambda, const double *omega, double sigma2,
                                 double alpha_M, double lr, uint64_t S, uint64_t N);
 
