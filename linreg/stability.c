@@ -114,6 +114,10 @@ static int compute(const od_linreg_model *m, const od_linreg_algo *a, double mul
     for (size_t k = 0; k < m->d && mode_ok; k++) {
         const double l = m->lambda[k];
         double A[4], Aa[9], sa[3], X[9];
+        if (l == 0) {   /* a null direction: no gradient, no noise, its moments never change */
+            H[k] = Hc[k] = He[k] = 0;
+            continue;
+        }
         for (unsigned i = 0; i < mm; i++)
             for (unsigned j = 0; j < mm; j++) A[i * mm + j] = f.Abar[i * mm + j] - l * f.s[i] * f.g[j];
         if (!(spectral_radius(mm, A) < 1)) {

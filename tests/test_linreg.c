@@ -367,6 +367,16 @@ static void test_threshold(void)
     OD_ASSERT_REL(mo, 4 / (9 + sqrt(17.0)), 8 * DBL_EPSILON);
     CU_ASSERT_EQUAL(od_linreg_threshold_lr(&m2, &a2, &mo), OD_OK);
     OD_ASSERT_REL(mo, 4 / (9 + sqrt(17.0)), 1e-12);
+    /* null directions (a Marchenko–Pastur design with n < d) neither move nor carry noise */
+    double lmp[80], omp[80];
+    CU_ASSERT_EQUAL_FATAL(od_linreg_spectrum_mp(30, 80, 3, lmp), OD_OK);
+    for (int k = 0; k < 80; k++) omp[k] = 1;
+    od_linreg_model mmp = {80, lmp, omp, 0.2, 3.0};
+    od_linreg_algo amp = od_linreg_algo_sgd(0.1, 2);
+    double bmp, cmp;
+    CU_ASSERT_EQUAL(od_linreg_threshold_lr(&mmp, &amp, &bmp), OD_OK);
+    CU_ASSERT_EQUAL(od_linreg_threshold_lr_closed(80, lmp, 3.0, 2, &cmp), OD_OK);
+    OD_ASSERT_REL(bmp, cmp, 1e-11);
     /* closed form refuses c_B <= 0 (Rademacher, B = 1) */
     double x;
     CU_ASSERT_EQUAL(od_linreg_threshold_lr_closed(D, lambda, 1.0, 1, &x), OD_EINVAL);
