@@ -27,6 +27,11 @@
  * (row-major, full).  Returns 0, or -1 when singular. */
 static int lyapunov(unsigned n, const double *A, const double *s, double *X)
 {
+    if (n == 1) {   /* x = a^2 x + s^2 */
+        if (!(A[0] * A[0] < 1)) return -1;
+        X[0] = s[0] * s[0] / (1 - A[0] * A[0]);
+        return 0;
+    }
     unsigned nu = n * (n + 1) / 2, idx[3][3];
     for (unsigned i = 0, u = 0; i < n; i++)
         for (unsigned j = i; j < n; j++, u++) idx[i][j] = idx[j][i] = u;
