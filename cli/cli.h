@@ -78,5 +78,6 @@ int od_cmd_check(int argc, char **argv);
 int od_cmd_sde(int argc, char **argv);
 int od_cmd_spectrum(int argc, char **argv);
 int od_cmd_fit(int argc, char **argv);        /* cmd_fit.c: scaling-law fits */
+int od_cmd_risk(int argc, char **argv);
 
 #endif

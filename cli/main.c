@@ -21,6 +21,7 @@ static const od_command commands[] = {
     {"sde", od_cmd_sde, "an optimizer, its SDE and SVAG side by side on a problem"},
     {"spectrum", od_cmd_spectrum, "eigenvalues, densities and traces of a matrix or a Hessian"},
     {"fit", od_cmd_fit, "fit a scaling law to a CSV file (Chinchilla, power laws, LR vs batch)"},
+    {"risk", od_cmd_risk, "exact expected risk of SGD-family methods on linear regression"},
 };
 
 static void usage(FILE *f)

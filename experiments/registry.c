@@ -14,6 +14,14 @@ extern const od_experiment od_exp_outlier_align;
 extern const od_experiment od_exp_mlp_density;
 extern const od_experiment od_exp_chinchilla_refit;
 extern const od_experiment od_exp_synthetic_recovery;
+extern const od_experiment od_exp_linreg_exact_mc;
+extern const od_experiment od_exp_linreg_ema;
+extern const od_experiment od_exp_linreg_asgd;
+extern const od_experiment od_exp_linreg_bounds;
+extern const od_experiment od_exp_linreg_hb;
+extern const od_experiment od_exp_linreg_powerlaw;
+extern const od_experiment od_exp_linreg_advani_saxe;
+extern const od_experiment od_exp_linreg_stability;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
@@ -21,6 +29,14 @@ const od_experiment *const od_exp_registry[] = {
     &od_exp_adam_rmsprop_sde,
     &od_exp_linear_scaling_rule,
     &od_exp_sam_sde,
+    &od_exp_linreg_exact_mc,
+    &od_exp_linreg_ema,
+    &od_exp_linreg_asgd,
+    &od_exp_linreg_bounds,
+    &od_exp_linreg_hb,
+    &od_exp_linreg_powerlaw,
+    &od_exp_linreg_advani_saxe,
+    &od_exp_linreg_stability,
     &od_exp_slq_mp,
     &od_exp_bbp,
     &od_exp_ghosts,
