@@ -20,8 +20,9 @@ enum {
 
 typedef enum { OD_OPT_FLAG, OD_OPT_INT, OD_OPT_DOUBLE, OD_OPT_STRING } od_opt_kind;
 
-/* One option: "--name" with an argument (INT, DOUBLE: checked against [lo, hi]; STRING) or none
- * (FLAG sets *(int *)target = 1).  target points to long, double, const char * or int. */
+/* One option: "--name" with an argument (INT, DOUBLE: checked against [lo, hi], with either bound
+ * open when flags has OD_LO_OPEN / OD_HI_OPEN from core/param.h; STRING) or none (FLAG sets
+ * *(int *)target = 1).  target points to long, double, const char * or int. */
 typedef struct {
     const char *name;
     od_opt_kind kind;
@@ -29,6 +30,7 @@ typedef struct {
     double lo, hi;
     const char *metavar;
     const char *help;
+    unsigned flags;   /* OD_LO_OPEN | OD_HI_OPEN */
 } od_cli_opt;
 
 /* The common options of DESIGN.md. */

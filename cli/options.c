@@ -100,9 +100,10 @@ int od_cli_parse(const char *cmd, int argc, char **argv, const od_cli_opt *opts,
             return od_cli_fail(cmd, OD_EXIT_USAGE, "option %s expects %s, got '%s'", o->name,
                                o->kind == OD_OPT_INT ? "an integer" : "a number", val);
         if (o->kind == OD_OPT_INT) x = (double)l;
-        if (x < o->lo || x > o->hi)
-            return od_cli_fail(cmd, OD_EXIT_USAGE, "option %s = %s is out of range [%g, %g]",
-                               o->name, val, o->lo, o->hi);
+        const int lo_open = (o->flags & OD_LO_OPEN) != 0, hi_open = (o->flags & OD_HI_OPEN) != 0;
+        if (x < o->lo || x > o->hi || (lo_open && x == o->lo) || (hi_open && x == o->hi))
+            return od_cli_fail(cmd, OD_EXIT_USAGE, "option %s = %s is out of range %c%g, %g%c",
+                               o->name, val, lo_open ? '(' : '[', o->lo, o->hi, hi_open ? ')' : ']');
         if (o->kind == OD_OPT_INT) *(long *)o->target = l;
         else *(double *)o->target = x;
     }

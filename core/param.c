@@ -125,7 +125,8 @@ int od_params_init(od_params *v, const od_param *spec, size_t n, int quick)
         const od_param *p = &spec[i];
         v->num[i] = (quick && !isnan(p->quick)) ? p->quick : p->def;
         if (p->type == OD_PARAM_STRING) {
-            v->str[i] = od_strdup(p->defstr ? p->defstr : "");
+            const char *text = (quick && p->quickstr) ? p->quickstr : p->defstr;
+            v->str[i] = od_strdup(text ? text : "");
         } else if (p->type == OD_PARAM_CHOICE) {
             v->str[i] = choice_word(p->choices, (int)v->num[i]);
         } else {

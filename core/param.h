@@ -33,6 +33,7 @@ typedef struct {
     const char *choices;  /* CHOICE: words separated by '|' */
     const char *defstr;   /* STRING: default text (may be "") */
     const char *help;     /* one line: meaning and unit */
+    const char *quickstr; /* STRING: value under --quick (NULL: same as defstr) */
 } od_param;
 
 #define OD_SAME NAN

@@ -11,7 +11,8 @@ static const od_param table[] = {
     {"steps", OD_PARAM_INT, 1000, 10, 1, 1e6, 0, NULL, NULL, "steps"},
     {"avg", OD_PARAM_BOOL, 0, OD_SAME, 0, 1, 0, NULL, NULL, "average"},
     {"features", OD_PARAM_CHOICE, 1, OD_SAME, 0, 0, 0, "gaussian|rademacher|uniform", NULL, "law"},
-    {"file", OD_PARAM_STRING, 0, OD_SAME, 0, 0, 0, NULL, "none", "path"},
+    {"file", OD_PARAM_STRING, 0, OD_SAME, 0, 0, 0, NULL, "none", "path", "small.txt"},
+    {"tag", OD_PARAM_STRING, 0, OD_SAME, 0, 0, 0, NULL, "t0", "label"},
 };
 #define NT (sizeof table / sizeof table[0])
 
@@ -26,6 +27,8 @@ static void test_defaults_and_quick(void)
     CU_ASSERT_EQUAL(od_params_int(&q, "avg"), 0);   /* OD_SAME keeps the default */
     CU_ASSERT_STRING_EQUAL(od_params_str(&v, "features"), "rademacher");
     CU_ASSERT_STRING_EQUAL(od_params_str(&v, "file"), "none");
+    CU_ASSERT_STRING_EQUAL(od_params_str(&q, "file"), "small.txt");   /* quickstr */
+    CU_ASSERT_STRING_EQUAL(od_params_str(&q, "tag"), "t0");           /* no quickstr: default */
     CU_ASSERT_FALSE(od_params_given(&v, "lr"));
     od_params_free(&v);
     od_params_free(&q);
