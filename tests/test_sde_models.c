@@ -87,6 +87,7 @@ static od_problem *inj_problem(double lambda, double s)
     q->s = s;
     od_problem *p = od_problem_alloc(&inj_type, 1, 0, q);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    p->noise = OD_NOISE_CONSTANT | OD_NOISE_DIAGONAL;   /* declared, as every problem does */
     return p;
 }
 
