@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sde/optdyn_sde.h"
+#include "sde/sde_impl.h"
 
 od_sde_hp od_sde_hp_default(void)
 {
@@ -224,17 +224,15 @@ static int nesterov_step(const od_sde_hp *hp, const od_sde_step_ctx *c, double *
 
 /* ---- RMSprop, Adam, AdamW ---------------------------------------------------------------------- */
 
-/* The Adam family on state (m, v): beta1 = 0 without m is RMSprop.  decay: AdamW's factor. */
-static int adam_common(const od_sde_hp *hp, const od_sde_step_ctx *c, double *x, double *m,
-                       double *v, double beta1, double decay)
+double od_sde_impl_bias(const od_sde_hp *hp, double beta, uint64_t k)
 {
-    const size_t d = c->problem->dim;
-    double *g = c->work;
-    OD_TRY(oracle(c, x, g, g + d));
-    const double b2 = hp->beta2, kk = (double)c->k + 1.0;
-    const double bc1 = hp->bias_correction && m ? 1.0 - pow(beta1, kk) : 1.0;
-    const double bc2 = hp->bias_correction ? 1.0 - pow(b2, kk) : 1.0;
-    const double lr = hp->lr, eps = hp->eps, shrink = 1.0 - lr * decay;
+    return hp->bias_correction ? 1.0 - pow(beta, (double)k + 1.0) : 1.0;
+}
+
+void od_sde_impl_adam_update(const od_sde_hp *hp, size_t d, const double *g, double bc1, double bc2,
+                             double beta1, double decay, double *x, double *m, double *v)
+{
+    const double b2 = hp->beta2, lr = hp->lr, eps = hp->eps, shrink = 1.0 - lr * decay;
     for (size_t i = 0; i < d; i++) {
         double num = g[i];
         if (m) {
@@ -246,6 +244,18 @@ static int adam_common(const od_sde_hp *hp, const od_sde_step_ctx *c, double *x,
         const double den = hp->eps_inside ? sqrt(vh + eps) : sqrt(vh) + eps;
         x[i] = shrink * x[i] - lr * num / den;
     }
+}
+
+/* The Adam family on state (m, v): beta1 = 0 without m is RMSprop.  decay: AdamW's factor. */
+static int adam_common(const od_sde_hp *hp, const od_sde_step_ctx *c, double *x, double *m,
+                       double *v, double beta1, double decay)
+{
+    const size_t d = c->problem->dim;
+    double *g = c->work;
+    OD_TRY(oracle(c, x, g, g + d));
+    const double bc1 = m ? od_sde_impl_bias(hp, beta1, c->k) : 1.0;
+    od_sde_impl_adam_update(hp, d, g, bc1, od_sde_impl_bias(hp, hp->beta2, c->k), beta1, decay, x,
+                            m, v);
     return OD_OK;
 }
 
