@@ -2,9 +2,9 @@
  *
  * Every model is an od_sde_system whose params point to the (immutable) model, so one model serves
  * all threads of an ensemble.  The callbacks take their scratch from a pool of workspaces the model
- * allocates once (one per thread of the current OpenMP team, plus one), checked out with an atomic
- * flag: no allocation per step, safe from any threads (a caller beyond the pool's size gets a
- * fresh allocation, correct but slower).
+ * allocates once (one per thread of the current OpenMP team, plus one), each claimed by one thread:
+ * no allocation and no atomic operation per step, safe from any threads (a thread beyond the pool's
+ * size gets a fresh allocation per call, correct but slower).
  *
  * Noise: Sigma1^{1/2} dW is drawn with the problem's noise_sample (exact and structured: no matrix
  * square root); a problem without it gets the per-sample factor of M per-sample gradients,
@@ -52,27 +52,45 @@ struct od_sde_model {
     double *sdiag;       /* sqrt(diag Sigma1) when constant; NULL otherwise */
     double *zsam;        /* SAM, d > 1: M draws of the minibatch noise Z = sdiag (.) zeta / sqrt(B) */
     atomic_ulong clipped;
+    unsigned long id;    /* unique, for the threads' slot caches */
     size_t ws_size, n_slots;
     ws_slot *slots;
     od_sde_system sys;
 };
 
-/* ---- the workspace pool ------------------------------------------------------------------------ */
+/* ---- the workspace pool ------------------------------------------------------------------------
+ * A thread claims a free slot once per model (an atomic test-and-set) and remembers it in a
+ * thread-local cache keyed by the model's unique id, so the steady state costs no atomic operation.
+ * A slot stays with its thread until the model is freed; a thread that finds no free slot gets a
+ * fresh allocation for the call.  Callbacks of one model never nest. */
+
+static atomic_ulong model_ids = 1;
+static _Thread_local unsigned long tl_id;
+static _Thread_local size_t tl_slot;
 
 typedef struct {
     double *w;
     gsl_eigen_symmv_workspace *eig;
-    int slot;            /* -1: allocated for this call */
+    int owned;           /* 1: allocated for this call */
 } ws_lease;
 
 static int ws_take(const od_sde_model *m, ws_lease *l)
 {
-    for (size_t i = 0; i < m->n_slots; i++)
-        if (!atomic_flag_test_and_set_explicit(&m->slots[i].busy, memory_order_acquire)) {
-            *l = (ws_lease){.w = m->slots[i].buf, .eig = m->slots[i].eig, .slot = (int)i};
-            return OD_OK;
+    if (tl_id != m->id) {
+        size_t i = 0;
+        while (i < m->n_slots &&
+               atomic_flag_test_and_set_explicit(&m->slots[i].busy, memory_order_acquire))
+            i++;
+        if (i < m->n_slots) {
+            tl_id = m->id;
+            tl_slot = i;
         }
-    *l = (ws_lease){.w = od_vec_alloc(m->ws_size), .slot = -1};
+    }
+    if (tl_id == m->id) {
+        *l = (ws_lease){.w = m->slots[tl_slot].buf, .eig = m->slots[tl_slot].eig};
+        return OD_OK;
+    }
+    *l = (ws_lease){.w = od_vec_alloc(m->ws_size), .owned = 1};
     if (m->kind == M_SAM && m->d > 1) l->eig = gsl_eigen_symmv_alloc(m->d);
     if (!l->w || (m->kind == M_SAM && m->d > 1 && !l->eig)) {
         od_free(l->w);
@@ -84,12 +102,10 @@ static int ws_take(const od_sde_model *m, ws_lease *l)
 
 static void ws_give(const od_sde_model *m, ws_lease *l)
 {
-    if (l->slot >= 0) {
-        atomic_flag_clear_explicit(&m->slots[l->slot].busy, memory_order_release);
-    } else {
-        od_free(l->w);
-        if (l->eig) gsl_eigen_symmv_free(l->eig);
-    }
+    (void)m;
+    if (!l->owned) return;
+    od_free(l->w);
+    if (l->eig) gsl_eigen_symmv_free(l->eig);
 }
 
 /* ---- noise of the problem ------------------------------------------------------------------------ */
@@ -560,6 +576,7 @@ int od_sde_model_alloc(const od_sde_optimizer *opt, const od_sde_hp *hp, const o
     m->ws_size = (M + 4) * d;
     if (!m->sdiag && m->ws_size < 3 * d + d * d) m->ws_size = 3 * d + d * d;
     if (m->kind == M_SAM) m->ws_size = d + sam_ws(d);
+    m->id = atomic_fetch_add(&model_ids, 1);
     m->n_slots = (size_t)od_threads() + 1;
     m->slots = calloc(m->n_slots, sizeof *m->slots);
     for (size_t i = 0; m->slots && i < m->n_slots; i++) {
