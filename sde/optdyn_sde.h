@@ -192,6 +192,17 @@ int od_sde_step_dw(od_sde_scheme scheme, const od_sde_system *sys, double t, dou
 void od_sde_brownian_sum(od_stream *s, uint32_t path, uint64_t n, unsigned r, double hf, size_t m,
                          double *dw);
 
+/* Scalar linear SDEs with known solutions, as systems for the integrators (sde.md §6):
+ *   multiplicative = 1:  dX = a X dt + b X dW   (geometric Brownian motion; DIAGONAL)
+ *   multiplicative = 0:  dX = a X dt + b dW     (Ornstein–Uhlenbeck with a = -lambda; DIAGONAL and
+ *                                                ADDITIVE, so Heun (weak2) applies)
+ * The system points to coef, which must outlive it. */
+typedef struct {
+    double a, b;
+    int multiplicative;
+} od_sde_linear;
+od_sde_system od_sde_linear_system(const od_sde_linear *coef);
+
 /* Exact OU coupling over a step h (sde.md §6.2): from two standard normals z1, z2 gives
  * dW = sqrt(h) z1 and I = int_t^{t+h} e^{-lambda (t+h-u)} dW_u with the right joint law. */
 typedef struct {
