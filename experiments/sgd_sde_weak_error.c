@@ -196,7 +196,8 @@ static int run(od_run *r)
         od_figure_logx(f, 1);
         od_figure_logy(f, 1);
         od_figure_xlabel(f, "learning rate η (SGD at batch 1, horizon T fixed)");
-        od_figure_ylabel(f, "weak error |E φ(x_{T/η}) − E φ(X_T)|");
+        od_figure_ylabel(f, "weak error |E φ(SGD after T/η steps) − E φ(X_T)|");
+        od_figure_xrange(f, 0.8 * eta[NE - 1], 1.25 * eta[0]);
         od_figure_add(f, &(od_series){.table = t, .x = "eta", .y = "quad_weak_error_closed_form",
                                       .kind = OD_PLOT_LINES, .dash = 2, .color = 1,
                                       .label = "quadratic, closed form"});

@@ -173,17 +173,17 @@ static int fused_step(const run_cfg *c, run_ws *w, od_stream *s, uint64_t n)
     quad_batch_grad(&c->q, d, dy->batch, s, w->x, w->g, w->z);
     if (dy->opt == od_sde_sgd) {
         od_axpy(d, -c->hp.lr, w->g, w->x);
-        return OD_OK;
+        return od_all_finite(d, w->x) ? OD_OK : OD_EDIVERGED;
     }
     double *st = od_sde_opt_state(w->opt);
     const int rms = dy->opt == od_sde_rmsprop;
     const double beta1 = rms ? 0.0 : c->hp.beta1;
     const double bc1 = rms ? 1.0 : c->tab ? c->tab[2 * n] : od_sde_impl_bias(&c->hp, beta1, n);
     const double bc2 = c->tab ? c->tab[2 * n + 1] : od_sde_impl_bias(&c->hp, c->hp.beta2, n);
-    od_sde_impl_adam_update(&c->hp, d, w->g, bc1, bc2, beta1,
-                            dy->opt == od_sde_adamw ? c->hp.weight_decay : 0.0, w->x,
-                            rms ? NULL : st, rms ? st : st + d);
-    return OD_OK;
+    const int ok = od_sde_impl_adam_update(&c->hp, d, w->g, bc1, bc2, beta1,
+                                           dy->opt == od_sde_adamw ? c->hp.weight_decay : 0.0, w->x,
+                                           rms ? NULL : st, rms ? st : st + d);
+    return ok ? OD_OK : OD_EDIVERGED;
 }
 
 /* Decides whether the fused step applies and tabulates its per-step factors (NULL when the run is
@@ -262,7 +262,7 @@ static int path_fn(uint32_t path, double *obs, void *wsp, void *params)
         if (c->fused) st = fused_step(c, w, &s, n);
         else if (c->model) st = od_sde_step(dy->scheme, sys, (double)n * c->h, c->h, &s, w->y, w->work);
         else st = od_sde_opt_step(w->opt, p, dy->batch, &s, w->x);
-        if (st == OD_EDIVERGED || !od_all_finite(d, w->x)) diverged = 1;
+        if (st == OD_EDIVERGED || (!c->fused && !od_all_finite(d, w->x))) diverged = 1;   /* fused: checked */
         else if (st != OD_OK) return -st;
     }
     const uint64_t cnt = N - half;

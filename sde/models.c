@@ -160,18 +160,22 @@ od_sde_impl_gam od_sde_impl_gammas(const od_sde_model *m, double t)
 }
 
 /* P_k = sigma0 sqrt(u_k) + eps0 sqrt(g2)   (or sqrt(sigma0^2 u_k + eps eta^2 g2) with eps inside) */
+static inline double precond_out(const od_sde_model *m, double u, const od_sde_impl_gam *gm)
+{
+    return m->sig * sqrt(u > 0 ? u : 0.0) + m->eps0 * gm->sg2;   /* u < 0 only by rounding */
+}
 static inline double precond(const od_sde_model *m, double u, const od_sde_impl_gam *gm)
 {
-    const double s0 = m->sig;
-    if (m->hp.eps_inside) return sqrt(s0 * s0 * fmax(u, 0.0) + m->hp.eps * m->hp.lr * m->hp.lr * gm->g2);
-    return s0 * sqrt(fmax(u, 0.0)) + m->eps0 * gm->sg2;
+    const double s0 = m->sig, up = u > 0 ? u : 0.0;
+    if (m->hp.eps_inside) return sqrt(s0 * s0 * up + m->hp.eps * m->hp.lr * m->hp.lr * gm->g2);
+    return precond_out(m, u, gm);
 }
 
 /* Adam: the drift of X_k, -(sqrt(g2)/g1) m_k / P_k (0 at t = 0, where g1 = 0 and m = 0) */
 static inline double adam_bx(const od_sde_model *m, const od_sde_impl_gam *gm, double mk, double uk)
 {
     const double P = precond(m, uk, gm);
-    return (gm->g1 > 0 && P > 0) ? -gm->sg2 / gm->g1 * mk / P : 0.0;
+    return ((gm->g1 > 0) & (P > 0)) ? -gm->sg2 / gm->g1 * mk / P : 0.0;   /* & : no branch */
 }
 
 /* RMSprop: the drift of X_k, -sqrt(g2) grad_k / P_k, and its noise coefficient for sqrt(Sigma_kk) */
@@ -415,7 +419,7 @@ int od_sde_impl_fused_ok(const od_sde_model *m, const od_quadratic_diag_view *q)
 {
     (void)q;
     return (m->kind == M_SGD || m->kind == M_RMSPROP || m->kind == M_ADAM) &&
-           (m->sys.flags & OD_SDE_DIAGONAL) && m->sys.diag == diag && m->sdiag;
+           (m->sys.flags & OD_SDE_DIAGONAL) && m->sys.diag == diag && m->sdiag && !m->hp.eps_inside;
 }
 
 /* Mirrors od_sde_step(EM): dw = sqrt(h) z, the drift b and the coefficients sig from the old state,
@@ -425,39 +429,56 @@ int od_sde_impl_fused_em(const od_sde_model *m, const od_quadratic_diag_view *q,
                          const od_sde_impl_gam *gm, double h, const double *z, double *y)
 {
     const size_t d = m->d;
-    const double sh = sqrt(h);
+    const double sh = sqrt(h), g1 = gm->g1, sg2 = gm->sg2, s0 = m->sig, e0 = m->eps0 * gm->sg2;
+    const double c1 = m->c1, c2 = m->c2;
+    uint64_t bad = 0;
     switch (m->kind) {
     case M_SGD:
         for (size_t k = 0; k < d; k++) {
             const double gk = q->lambda[k] * (y[k] - q->c[k]);
             y[k] += -gk * h + m->sig * m->sdiag[k] * (sh * z[k]);
+            bad |= od_sde_impl_nonfinite(y[k]);
         }
         break;
-    case M_RMSPROP:
+    case M_RMSPROP: {
+        double *restrict X = y, *restrict U = y + d;
+        const double *restrict lam = q->lambda, *restrict c = q->c, *restrict sd = m->sdiag,
+                               *restrict zz = z;
         for (size_t k = 0; k < d; k++) {
-            const double gk = q->lambda[k] * (y[k] - q->c[k]), uk = y[d + k];
-            const double bx = rms_bx(m, gm, gk, uk), bu = m->c2 * (m->sdiag[k] * m->sdiag[k] - uk);
-            const double sig = rms_sig(m, gm, m->sig * m->sdiag[k], uk);
-            y[k] += bx * h + sig * (sh * z[k]);
-            y[d + k] += bu * h + 0.0;
+            const double gk = lam[k] * (X[k] - c[k]), uk = U[k], P = s0 * sqrt(uk > 0 ? uk : 0.0) + e0;
+            const double bxv = -sg2 * gk / P, sgv = -sg2 * (s0 * sd[k]) / P;
+            const double bx = P > 0 ? bxv : 0.0, bu = c2 * (sd[k] * sd[k] - uk);
+            const double sig = P > 0 ? sgv : 0.0;   /* computed, then selected: no branch */
+            X[k] += bx * h + sig * (sh * zz[k]);
+            U[k] += bu * h + 0.0;
+            bad |= od_sde_impl_nonfinite(X[k]) | od_sde_impl_nonfinite(U[k]);
         }
         break;
-    case M_ADAM:
+    }
+    case M_ADAM: {
+        double *restrict X = y, *restrict M = y + d, *restrict U = y + 2 * d;
+        const double *restrict lam = q->lambda, *restrict c = q->c, *restrict sd = m->sdiag,
+                               *restrict zz = z;
         for (size_t k = 0; k < d; k++) {
-            const double gk = q->lambda[k] * (y[k] - q->c[k]), mk = y[d + k], uk = y[2 * d + k];
-            const double bx = adam_bx(m, gm, mk, uk), bm = m->c1 * (gk - mk);
-            const double bu = m->c2 * (m->sdiag[k] * m->sdiag[k] - uk);
-            double sig = m->sig * m->sdiag[k];
-            sig *= m->c1;
-            y[k] += bx * h + 0.0;
-            y[d + k] += bm * h + sig * (sh * z[k]);
-            y[2 * d + k] += bu * h + 0.0;
+            const double gk = lam[k] * (X[k] - c[k]), mk = M[k], uk = U[k];
+            const double P = s0 * sqrt(uk > 0 ? uk : 0.0) + e0;
+            const double bxv = -sg2 / g1 * mk / P;
+            const double bx = ((g1 > 0) & (P > 0)) ? bxv : 0.0;
+            const double bm = c1 * (gk - mk);
+            const double bu = c2 * (sd[k] * sd[k] - uk);
+            double sig = s0 * sd[k];
+            sig *= c1;
+            X[k] += bx * h + 0.0;
+            M[k] += bm * h + sig * (sh * zz[k]);
+            U[k] += bu * h + 0.0;
+            bad |= od_sde_impl_nonfinite(X[k]) | od_sde_impl_nonfinite(M[k]) | od_sde_impl_nonfinite(U[k]);
         }
         break;
+    }
     default:
         OD_ERROR("od_sde_impl_fused_em: no fused step for this model", OD_EINTERNAL);
     }
-    return od_all_finite(m->sys.dim, y) ? OD_OK : OD_EDIVERGED;
+    return bad ? OD_EDIVERGED : OD_OK;
 }
 
 /* ---- construction ------------------------------------------------------------------------------------ */
