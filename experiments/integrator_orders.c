@@ -236,19 +236,13 @@ static int run(od_run *r)
         od_table_meta(t, "paths", "%zu", ep.n_paths);
         od_table_add_double(t, "h", h, (size_t)L);
         char name[64];
+        static const char *const suffix[3] = {"", "_se", "_cf"};
         for (int j = 0; j < NS; j++) {
-            snprintf(name, sizeof name, "strong_%s", SNAME[j]);
-            od_table_add_double(t, name, rms[j], (size_t)L);
-            snprintf(name, sizeof name, "strong_%s_se", SNAME[j]);
-            od_table_add_double(t, name, rms_se[j], (size_t)L);
-            snprintf(name, sizeof name, "strong_%s_cf", SNAME[j]);
-            od_table_add_double(t, name, rms_cf[j], (size_t)L);
-            snprintf(name, sizeof name, "weak_%s", SNAME[j]);
-            od_table_add_double(t, name, we[j], (size_t)L);
-            snprintf(name, sizeof name, "weak_%s_se", SNAME[j]);
-            od_table_add_double(t, name, we_se[j], (size_t)L);
-            snprintf(name, sizeof name, "weak_%s_cf", SNAME[j]);
-            od_table_add_double(t, name, we_cf[j], (size_t)L);
+            const double *col[6] = {rms[j], rms_se[j], rms_cf[j], we[j], we_se[j], we_cf[j]};
+            for (int k = 0; k < 6; k++) {
+                snprintf(name, sizeof name, "%s_%s%s", k < 3 ? "strong" : "weak", SNAME[j], suffix[k % 3]);
+                od_table_add_double(t, name, col[k], (size_t)L);
+            }
         }
         const double idx[NS] = {0, 1, 2, 3};
         od_table_meta(ts, "schemes", "0 gbm_em, 1 gbm_milstein, 2 ou_em, 3 ou_heun");
