@@ -21,7 +21,7 @@ static const od_param params[] = {
     {"s", OD_PARAM_DOUBLE, 1.0, OD_SAME, 0.01, 10, 0, NULL, NULL, "gradient-noise sd per sample"},
     {"rho", OD_PARAM_DOUBLE, 0.05, OD_SAME, 0, 1, 0, NULL, NULL, "SAM radius rho (rho lambda << 1)"},
     {"T", OD_PARAM_DOUBLE, 100, 50, 10, 1e4, 0, NULL, NULL, "SDE horizon (steps = T/eta)"},
-    {"paths", OD_PARAM_INT, 4000, 1000, 100, 1e7, 0, NULL, NULL, "paths per run"},
+    {"paths", OD_PARAM_INT, 2000, 500, 100, 1e7, 0, NULL, NULL, "paths per run"},
     {"saddle_steps", OD_PARAM_INT, 400, OD_SAME, 10, 1e6, 0, NULL, NULL, "steps of the full-batch saddle run"},
 };
 
