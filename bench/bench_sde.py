@@ -9,7 +9,7 @@ m and u).  Each run reports the wall time and the mean over paths of ||x||^2 ave
 second half of the steps, with its SE across paths, so bench_sde can check that both
 implementations simulate the same law.
 
-Output lines (tab-separated): INFO <text> | RESULT <name> <seconds> <mean> <se>
+Output lines (tab-separated): INFO <text> | RESULT <name> <seconds> <mean> <se> <cpu seconds>
 """
 import argparse
 import sys
@@ -38,13 +38,13 @@ def main():
     lam = np.logspace(0, 1, d)            # lambda_i = 10^(i/(d-1))
     rng = np.random.default_rng(12345)
 
-    def report(name, t, acc):
+    def report(name, t, c, acc):
         acc = acc / (K - K // 2)
-        print("RESULT\t%s\t%.6f\t%.10g\t%.4g" % (name, t, acc.mean(), acc.std(ddof=1) / np.sqrt(P)))
+        print("RESULT\t%s\t%.6f\t%.10g\t%.4g\t%.6f" % (name, t, acc.mean(), acc.std(ddof=1) / np.sqrt(P), c))
         sys.stdout.flush()
 
     # discrete Adam
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     x = np.ones((P, d)); m = np.zeros((P, d)); v = np.zeros((P, d)); acc = np.zeros(P)
     for k in range(K):
         g = lam * x + s * rng.standard_normal((P, d))
@@ -55,11 +55,11 @@ def main():
         x = x - lr * mh / (np.sqrt(vh) + eps)
         if k + 1 > K // 2:
             acc += (x * x).sum(axis=1)
-    report("adam discrete (NumPy)", time.perf_counter() - t0, acc)
+    report("adam discrete (NumPy)", time.perf_counter() - t0, time.process_time() - c0, acc)
 
     # Adam SDE, Euler-Maruyama, h = eta^2, B = 1 (sigma0 = eta, eps0 = eps eta)
     h = lr * lr; c1 = (1 - b1) / h; c2 = (1 - b2) / h; s0 = lr; e0 = eps * lr
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     X = np.ones((P, d)); M = np.zeros((P, d)); U = np.zeros((P, d)); acc = np.zeros(P)
     for n in range(K):
         t = n * h
@@ -74,7 +74,7 @@ def main():
         X = X + dX
         if n + 1 > K // 2:
             acc += (X * X).sum(axis=1)
-    report("adam SDE, EM (NumPy)", time.perf_counter() - t0, acc)
+    report("adam SDE, EM (NumPy)", time.perf_counter() - t0, time.process_time() - c0, acc)
     return 0
 
 

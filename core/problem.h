@@ -125,6 +125,19 @@ int od_problem_finite_noise_cov(const od_problem *p, const double *x, double *co
 int od_problem_quadratic_diag(size_t d, const double *lambda, const double *c,
                               const double *noise_sd, od_problem **out);
 
+/* A read-only view of a problem built by od_problem_quadratic_diag, for fused loops that want to
+ * reproduce its minibatch gradient without a call per step (sde/'s ensembles).  Returns 1 and fills
+ * *v when p is such a problem (the arrays stay owned by p), 0 otherwise (v untouched).
+ * batch_grad at batch B is, bit for bit: when noisy, B blocks of d normals z_b drawn with
+ * od_stream_normals (B = 1: straight into g; B > 1: g = ((0 + z_1) + z_2) + ... in block order),
+ * then g_k = lambda_k (x_k - c_k) + sd_k (g_k (1/B)); when not noisy, no draws and g_k =
+ * lambda_k (x_k - c_k) + sd_k (0 (1/B)). */
+typedef struct {
+    const double *lambda, *c, *sd;   /* d values each */
+    int noisy;                       /* some sd_k != 0 */
+} od_quadratic_diag_view;
+int od_problem_quadratic_diag_view(const od_problem *p, od_quadratic_diag_view *v);
+
 /* Dense quadratic f(x) = 1/2 (x - c)^T A (x - c), A symmetric d-by-d, with additive Gaussian
  * gradient noise of covariance S (NULL: none; S must be positive semi-definite and is factored once,
  * by Cholesky or, if singular, by a clipped eigendecomposition; an indefinite S is OD_EINVAL).

@@ -189,6 +189,14 @@ int od_problem_quadratic_diag(size_t d, const double *lambda, const double *c,
     return hand_over(lo > 0 ? set_xstar(p, q->c) : OD_OK, p, out);
 }
 
+int od_problem_quadratic_diag_view(const od_problem *p, od_quadratic_diag_view *v)
+{
+    if (!p || p->type != &quad_diag_type) return 0;
+    const quad_diag *q = p->data;
+    *v = (od_quadratic_diag_view){.lambda = q->lambda, .c = q->c, .sd = q->sd, .noisy = q->noisy};
+    return 1;
+}
+
 /* =================================================================================================
  * Dense quadratic f(x) = 1/2 (x - c)^T A (x - c), sample gradient A (x - c) + L z with L L^T = S.
  * As for the diagonal quadratic, batch_grad reports f(x) as the minibatch loss.

@@ -27,7 +27,7 @@ static const od_param params[] = {
      "largest learning rate; the others are eta_max/2 and eta_max/4"},
     {"relax", OD_PARAM_DOUBLE, 12, 8, 4, 100, 0, NULL, NULL, "horizon in relaxation times P/lambda"},
     {"hc", OD_PARAM_DOUBLE, 0.01, OD_SAME, 1e-4, 0.1, 0, NULL, NULL, "bound on c1 h for the SDE steps"},
-    {"paths", OD_PARAM_INT, 1500, 300, 100, 1e7, 0, NULL, NULL, "paths per run"},
+    {"paths", OD_PARAM_INT, 1500, 200, 100, 1e7, 0, NULL, NULL, "paths per run"},
 };
 
 static const od_claim_doc claims[] = {

@@ -153,3 +153,37 @@ void od_sde_loglog_slope(size_t n, const double *h, const double *y, const doubl
     *slope = c1;
     if (slope_se) *slope_se = se ? sqrt(c11) : 0.0;
 }
+
+/* ---- scalar linear SDEs ------------------------------------------------------------------------ */
+
+static int lin_drift(double t, const double *y, double *b, void *p)
+{
+    (void)t;
+    b[0] = ((const od_sde_linear *)p)->a * y[0];
+    return OD_OK;
+}
+
+static int lin_diag(double t, const double *y, double *sig, double *dsig, void *p)
+{
+    (void)t;
+    const od_sde_linear *l = p;
+    sig[0] = l->multiplicative ? l->b * y[0] : l->b;
+    dsig[0] = l->multiplicative ? l->b : 0.0;
+    return OD_OK;
+}
+
+static int lin_noise(double t, const double *y, double h, od_stream *s, double *out, void *p)
+{
+    double sig, dsig;
+    lin_diag(t, y, &sig, &dsig, p);
+    out[0] = sig * sqrt(h) * od_stream_normal(s);
+    return OD_OK;
+}
+
+od_sde_system od_sde_linear_system(const od_sde_linear *coef)
+{
+    return (od_sde_system){.dim = 1, .noise_dim = 1,
+                           .flags = OD_SDE_DIAGONAL | (coef->multiplicative ? 0u : OD_SDE_ADDITIVE),
+                           .drift = lin_drift, .noise = lin_noise, .diag = lin_diag,
+                           .params = (void *)coef};
+}

@@ -192,6 +192,17 @@ int od_sde_step_dw(od_sde_scheme scheme, const od_sde_system *sys, double t, dou
 void od_sde_brownian_sum(od_stream *s, uint32_t path, uint64_t n, unsigned r, double hf, size_t m,
                          double *dw);
 
+/* Scalar linear SDEs with known solutions, as systems for the integrators (sde.md §6):
+ *   multiplicative = 1:  dX = a X dt + b X dW   (geometric Brownian motion; DIAGONAL)
+ *   multiplicative = 0:  dX = a X dt + b dW     (Ornstein–Uhlenbeck with a = -lambda; DIAGONAL and
+ *                                                ADDITIVE, so Heun (weak2) applies)
+ * The system points to coef, which must outlive it. */
+typedef struct {
+    double a, b;
+    int multiplicative;
+} od_sde_linear;
+od_sde_system od_sde_linear_system(const od_sde_linear *coef);
+
 /* Exact OU coupling over a step h (sde.md §6.2): from two standard normals z1, z2 gives
  * dW = sqrt(h) z1 and I = int_t^{t+h} e^{-lambda (t+h-u)} dW_u with the right joint law. */
 typedef struct {
@@ -218,8 +229,12 @@ void od_sde_loglog_slope(size_t n, const double *h, const double *y, const doubl
  *                             drift -E d, diffusion sqrt(eta Cov d), d = (I + rho H / n) grad f_B
  *   (*) signsgd and clipsgd have no SDE here (OD_ENOTSUP).
  * The noise Sigma1^{1/2} dW comes from the problem's noise_sample (exact, structured, no matrix
- * root); problems without it use the per-sample factor of M = sample_m per-sample gradients
- * (an estimate).  The model owns a copy of hp; the problem must outlive it.
+ * root); problems without it use the per-sample factor (M - 1)^{-1/2} sum_i (g_i - gbar) xi_i of
+ * M = sample_m per-sample gradients (an unbiased estimate of the covariance).  The structure of the
+ * noise is what the problem declares in od_problem.noise: OD_NOISE_CONSTANT (additive) and
+ * OD_NOISE_DIAGONAL decide the system's OD_SDE_ADDITIVE / OD_SDE_DIAGONAL flags, hence which
+ * integrators fit; the SAM family needs OD_NOISE_CONSTANT.  The model owns a copy of hp and a pool
+ * of callback workspaces (no allocation per step); the problem must outlive it.
  * ================================================================================================ */
 typedef struct od_sde_model od_sde_model;
 
@@ -248,9 +263,6 @@ int od_sde_model_exact_noise(const od_sde_model *m);
 int od_sde_model_em_moments(const od_sde_model *m, double t, const double *y, double h,
                             double *mean, double *cov);
 
-/* Structure of a problem's noise, probed through its exact noise_cov at two points:
- * OD_SDE_ADDITIVE when Sigma1 is the same at both, OD_SDE_DIAGONAL when it is diagonal. */
-unsigned od_sde_problem_noise_flags(const od_problem *p);
 
 /* ================================================================================================
  * SVAG and scaling rules (sde.md §4-5)
@@ -327,6 +339,8 @@ typedef struct {
     uint64_t seed;
     const char *label;          /* progress label or NULL */
     size_t sample_m;            /* for models: see od_sde_model_opts */
+    int generic;                /* 1: never the fused loops (tests, benchmarks); 0: fused where
+                                   they apply (dynamics.c) — the same numbers either way */
 } od_sde_dynamics;
 
 /* Runs P paths.  res (free with od_ensemble_result_free) has n_times + 1 rows of n_obs values: row j

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sde/optdyn_sde.h"
+#include "sde/sde_impl.h"
 
 od_sde_hp od_sde_hp_default(void)
 {
@@ -224,6 +224,44 @@ static int nesterov_step(const od_sde_hp *hp, const od_sde_step_ctx *c, double *
 
 /* ---- RMSprop, Adam, AdamW ---------------------------------------------------------------------- */
 
+double od_sde_impl_bias(const od_sde_hp *hp, double beta, uint64_t k)
+{
+    return hp->bias_correction ? 1.0 - pow(beta, (double)k + 1.0) : 1.0;
+}
+
+/* One kernel, specialised by the compiler for each (has_m, eps_in): torch's arithmetic,
+ * denom = sqrt(v)/sqrt(bc2) + eps, x <- shrink x - (lr/bc1) (m/denom). */
+static inline int adam_kernel(size_t d, const double *restrict g, double *restrict x,
+                              double *restrict m, double *restrict v, double beta1, double b2,
+                              double step, double shrink, double bc2, double sbc2, double eps,
+                              int has_m, int eps_in)
+{
+    uint64_t bad = 0;
+    for (size_t i = 0; i < d; i++) {
+        double num = g[i];
+        if (has_m) {
+            m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
+            num = m[i];
+        }
+        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+        const double den = eps_in ? sqrt(v[i] / bc2 + eps) : sqrt(v[i]) / sbc2 + eps;
+        x[i] = shrink * x[i] - step * (num / den);
+        bad |= od_sde_impl_nonfinite(x[i]);
+    }
+    return !bad;
+}
+
+int od_sde_impl_adam_update(const od_sde_hp *hp, size_t d, const double *g, double bc1, double bc2,
+                            double beta1, double decay, double *x, double *m, double *v)
+{
+    const double b2 = hp->beta2, step = hp->lr / bc1, shrink = 1.0 - hp->lr * decay;
+    const double sbc2 = sqrt(bc2), eps = hp->eps;
+    if (m && !hp->eps_inside) return adam_kernel(d, g, x, m, v, beta1, b2, step, shrink, bc2, sbc2, eps, 1, 0);
+    if (m) return adam_kernel(d, g, x, m, v, beta1, b2, step, shrink, bc2, sbc2, eps, 1, 1);
+    if (!hp->eps_inside) return adam_kernel(d, g, x, NULL, v, beta1, b2, step, shrink, bc2, sbc2, eps, 0, 0);
+    return adam_kernel(d, g, x, NULL, v, beta1, b2, step, shrink, bc2, sbc2, eps, 0, 1);
+}
+
 /* The Adam family on state (m, v): beta1 = 0 without m is RMSprop.  decay: AdamW's factor. */
 static int adam_common(const od_sde_hp *hp, const od_sde_step_ctx *c, double *x, double *m,
                        double *v, double beta1, double decay)
@@ -231,22 +269,10 @@ static int adam_common(const od_sde_hp *hp, const od_sde_step_ctx *c, double *x,
     const size_t d = c->problem->dim;
     double *g = c->work;
     OD_TRY(oracle(c, x, g, g + d));
-    const double b2 = hp->beta2, kk = (double)c->k + 1.0;
-    const double bc1 = hp->bias_correction && m ? 1.0 - pow(beta1, kk) : 1.0;
-    const double bc2 = hp->bias_correction ? 1.0 - pow(b2, kk) : 1.0;
-    const double lr = hp->lr, eps = hp->eps, shrink = 1.0 - lr * decay;
-    for (size_t i = 0; i < d; i++) {
-        double num = g[i];
-        if (m) {
-            m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
-            num = m[i] / bc1;
-        }
-        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-        const double vh = v[i] / bc2;
-        const double den = hp->eps_inside ? sqrt(vh + eps) : sqrt(vh) + eps;
-        x[i] = shrink * x[i] - lr * num / den;
-    }
-    return OD_OK;
+    const double bc1 = m ? od_sde_impl_bias(hp, beta1, c->k) : 1.0;
+    od_sde_impl_adam_update(hp, d, g, bc1, od_sde_impl_bias(hp, hp->beta2, c->k), beta1, decay, x,
+                            m, v);
+    return OD_OK;   /* the driver checks finiteness */
 }
 
 static int rmsprop_step(const od_sde_hp *hp, const od_sde_step_ctx *c, double *x, double *state)

@@ -348,6 +348,42 @@ static void test_quadratic_saddle(void)
     od_problem_free(p);
 }
 
+/* The diagonal quadratic's view: the documented formula reproduces batch_grad bit for bit at B = 1
+ * and B = 3, and leaves the stream where batch_grad does; other problems give no view. */
+static void test_quadratic_diag_view(void)
+{
+    const double lam[4] = {2.385, 0.731, 1.618, 0.0917}, c[4] = {0.3, -1.2, 0.77, 4.1},
+                 sd[4] = {0.9, 1.7, 0.0, 0.35}, x[4] = {-0.41, 2.2, 1.3, 0.05};
+    od_problem *p = NULL, *q = NULL;
+    CU_ASSERT_EQUAL_FATAL(od_problem_quadratic_diag(4, lam, c, sd, &p), OD_OK);
+    od_quadratic_diag_view v;
+    CU_ASSERT_EQUAL_FATAL(od_problem_quadratic_diag_view(p, &v), 1);
+    CU_ASSERT_TRUE(v.noisy);
+    for (size_t B = 1; B <= 3; B += 2) {
+        od_stream s1, s2;
+        od_stream_init(&s1, SEED, 41);
+        od_stream_seek(&s1, 7, 11);
+        s2 = s1;
+        double g[4], h[4], z[4];
+        CU_ASSERT_EQUAL(od_problem_batch_grad(p, x, B, &s1, g, NULL), OD_OK);
+        for (size_t k = 0; k < 4; k++) h[k] = 0.0;
+        for (size_t b = 0; b < B; b++) {
+            od_stream_normals(&s2, z, 4);
+            for (size_t k = 0; k < 4; k++) h[k] = B == 1 ? z[k] : h[k] + z[k];
+        }
+        for (size_t k = 0; k < 4; k++)
+            h[k] = v.lambda[k] * (x[k] - v.c[k]) + v.sd[k] * (h[k] * (1.0 / (double)B));
+        CU_ASSERT_EQUAL(memcmp(g, h, sizeof g), 0);
+        CU_ASSERT_EQUAL(od_stream_u32(&s1), od_stream_u32(&s2));
+    }
+    const double A[4] = {2.0, 0.3, 0.3, 1.0};
+    CU_ASSERT_EQUAL_FATAL(od_problem_quadratic_dense(2, A, NULL, NULL, &q), OD_OK);
+    CU_ASSERT_EQUAL(od_problem_quadratic_diag_view(q, &v), 0);
+    CU_ASSERT_EQUAL(od_problem_quadratic_diag_view(NULL, &v), 0);
+    od_problem_free(p);
+    od_problem_free(q);
+}
+
 /* ---- finite-data helpers ----------------------------------------------------------------------- */
 
 /* The means of sample_loss / sample_grad / sample_hvp over all i are loss / grad / hvp, to the
@@ -562,6 +598,7 @@ void od_test_suite_problem(void)
         {"logistic stability at margins +-1000", test_logreg_extreme_margins},
         {"linreg-data xstar has zero gradient", test_linreg_data_xstar},
         {"quadratic saddle and noise-free quadratic", test_quadratic_saddle},
+        {"diagonal quadratic view reproduces batch_grad", test_quadratic_diag_view},
         {"finite data: sample means are loss, grad, hvp", test_finite_means},
         {"finite data: noise_cov against its definition", test_finite_noise_cov},
         {"finite helpers on a toy problem; wrapper errors", test_finite_helpers_generic},

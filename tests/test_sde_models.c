@@ -87,6 +87,7 @@ static od_problem *inj_problem(double lambda, double s)
     q->s = s;
     od_problem *p = od_problem_alloc(&inj_type, 1, 0, q);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    p->noise = OD_NOISE_CONSTANT | OD_NOISE_DIAGONAL;   /* declared, as every problem does */
     return p;
 }
 
@@ -314,37 +315,19 @@ static void test_bias_correction_limits(void)
 
 /* ---- integrators --------------------------------------------------------------------------------- */
 
+/* GBM dX = a X dt + b X dW, or OU (a = -lambda, b = s, additive) */
 typedef struct {
-    double a, b;   /* GBM dX = a X dt + b X dW; OU: a = -lambda, b = s (additive) */
+    double a, b;
     int additive;
 } lin;
 
-static int lin_drift(double t, const double *y, double *b, void *p)
-{
-    (void)t;
-    b[0] = ((const lin *)p)->a * y[0];
-    return OD_OK;
-}
-static int lin_diag(double t, const double *y, double *sig, double *dsig, void *p)
-{
-    (void)t;
-    const lin *l = p;
-    sig[0] = l->additive ? l->b : l->b * y[0];
-    dsig[0] = l->additive ? 0 : l->b;
-    return OD_OK;
-}
-static int lin_noise(double t, const double *y, double h, od_stream *s, double *out, void *p)
-{
-    double sig, dsig;
-    lin_diag(t, y, &sig, &dsig, p);
-    out[0] = sig * sqrt(h) * od_stream_normal(s);
-    return OD_OK;
-}
-
 static od_sde_system lin_system(lin *l)
 {
-    return (od_sde_system){.dim = 1, .noise_dim = 1, .flags = OD_SDE_DIAGONAL | (l->additive ? OD_SDE_ADDITIVE : 0u),
-                           .drift = lin_drift, .noise = lin_noise, .diag = lin_diag, .params = l};
+    static od_sde_linear coef[8];
+    static int next;
+    od_sde_linear *c = &coef[next++ % 8];
+    *c = (od_sde_linear){l->a, l->b, !l->additive};
+    return od_sde_linear_system(c);
 }
 
 static void test_scheme_maps(void)
