@@ -196,16 +196,10 @@ int main(int argc, char **argv)
         printf("\n");
     }
     for (int k = 0; k < npy; k++)
-        printf("  %-36s %9.3f %11.2f %9.1f   %.6g ± %.2g\n", py[k].name, py[k].seconds, 1e9 * py[k].seconds / work,
-               1.0, py[k].mean, py[k].se);
-    if (!npy && use_python) printf("  (NumPy rows missing: %s could not run %s)\n", python, OD_BENCH_SCRIPT);
-    printf("\n  limit: P·K·d single-call normals (od_stream_normal), 1 thread: %.3f s (%.2f ns each)\n", limit,
-           1e9 * limit / work);
-    printf("  speed-up from 2 threads: discrete %.2fx, SDE %.2fx\n", c[0].seconds / c[1].seconds,
-           c[2].seconds / c[3].seconds);
         printf("  %-36s %8.3f %8.2f %8.2f %8.1f %8.1f %8.2f   %.6g ± %.2g\n", py[k].name, py[k].seconds,
                1e9 * py[k].seconds / work, 1e9 * py[k].cpu / work, 1.0, 1.0,
                1e9 * py[k].cpu / work / lim_cpu, py[k].mean, py[k].se);
+    if (!npy && use_python) printf("  (NumPy rows missing: %s could not run %s)\n", python, OD_BENCH_SCRIPT);
     printf("\n  (generic rows: %zu paths, timed per path·step·coordinate; their numbers equal the fused "
            "path's on the same paths: %s)\n", Pg, same ? "yes, byte for byte" : "NO");
     printf("  limit: P·K·d normals in bulk (od_stream_normals, %zu at a time), 1 thread: %.3f s wall, "
