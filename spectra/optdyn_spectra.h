@@ -512,6 +512,15 @@ typedef enum { OD_SPECTRA_ACT_TANH = 0, OD_SPECTRA_ACT_RELU = 1 } od_spectra_act
 int od_spectra_mlp_problem(size_t n, size_t d_in, size_t h, od_spectra_act act, int biases,
                            const double *X, const double *y, const double *init, od_problem **out);
 
+/* The Gauss–Newton part of the Hessian of a two-layer network built by od_spectra_mlp_problem (also
+ * by name: mlp, chebyshev-net) at θ = x:
+ *      G = (1/n) Σ_i J_i J_iᵀ,  J_i = ∇_θ f(x_i),   so that   H = G + R,  R = (1/n) Σ_i r_i ∇²f(x_i).
+ * G is positive semidefinite, does not depend on the labels, and by Weyl every eigenvalue of H lies
+ * within ‖R‖₂ of the matching eigenvalue of G (Sagun et al. 2017 link the Hessian's outliers to G).
+ * p is borrowed (must outlive the operator); x is copied.  OD_ENOTSUP for any other problem,
+ * OD_EINVAL for a NULL or non-finite x. */
+int od_spectra_mlp_gauss_newton(const od_problem *p, const double *x, od_spectra_linop **out);
+
 /* The edge-of-stability regression net of Cohen et al. (ICLR 2021, locuslab/edge-of-stability
  * `regression` on `chebyshev-k-20`): n points x_i = linspace(−1, 1, n), y_i = T_k(x_i); 1 → h tanh
  * → 1 with first-layer bias and no output bias; init W ~ N(0, (1.9 sqrt(2/(1+h)))²), b = 0,
