@@ -5,35 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <cjson/cJSON.h>
 
 #include "od_test.h"
 #include "test_spectra.h"
 
-static char out_buf[1 << 20], err_buf[1 << 14];
+static char *out_buf, *err_buf;
 
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-}
-
+/* Runs "optdyn ARGS" (od_test_run); returns the exit status; fills out_buf and err_buf. */
 static int cli(const char *args)
 {
-    const char *dir = "od-test-tmp/spectrum-io";
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s && '%s' %s > %s/out 2> %s/err", dir, OD_CLI_PATH, args, dir, dir);
-    int st = system(cmd);
-    char p[256];
-    snprintf(p, sizeof p, "%s/out", dir);
-    slurp(p, out_buf, sizeof out_buf);
-    snprintf(p, sizeof p, "%s/err", dir);
-    slurp(p, err_buf, sizeof err_buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    free(out_buf);
+    free(err_buf);
+    int st = od_test_run(OD_CLI_PATH, args, &out_buf, &err_buf);
+    if (!out_buf) out_buf = calloc(1, 1);
+    if (!err_buf) err_buf = calloc(1, 1);
+    return st;
 }
 
 static int exists(const char *path)
@@ -153,13 +141,15 @@ static void test_bad_input(void)
         char args[512];
         system("rm -rf od-test-tmp/spectrum-bad-out");
         snprintf(args, sizeof args, "%s --out od-test-tmp/spectrum-bad-out", cases[i][0]);
-        int code = cli(args);
-        int nl = 0;
-        for (const char *s = err_buf; *s; s++) nl += *s == '\n';
-        int ok = code == 2 && nl == 1 && strstr(err_buf, cases[i][1]) && !exists("od-test-tmp/spectrum-bad-out");
+        const int code = cli(args);
+        const int ok = code == 2 && od_test_count_lines(err_buf) == 1 && strstr(err_buf, cases[i][1]) &&
+                       !exists("od-test-tmp/spectrum-bad-out");
         if (!ok) fprintf(stderr, "\n  'optdyn %s': exit %d, stderr: %s", args, code, err_buf);
         CU_ASSERT_TRUE(ok);
     }
+    free(out_buf);
+    free(err_buf);
+    out_buf = err_buf = NULL;
 }
 
 void od_test_suite_spectra_cli(void)
