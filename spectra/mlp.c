@@ -235,26 +235,14 @@ int od_spectra_mlp_problem(size_t n, size_t d_in, size_t h, od_spectra_act activ
 
 /* ---- the Gauss–Newton operator ------------------------------------------------------------------ */
 
-typedef struct {
-    const od_problem *p;
-    double *th;
-} gn_ctx;
-
-static void gn_free(void *c)
-{
-    gn_ctx *g = c;
-    if (g) od_free(g->th);
-    free(g);
-}
-
 static int gn_mv(const double *v, double *y, void *c)
 {
-    const gn_ctx *g = c;
+    const od_spectra_point_ctx *g = c;
     const od_problem *p = g->p;
     const mlp_data *m = p->data;
     MLP_SCRATCH(m, buf, F0);
     od_zero(p->dim, y);
-    for (size_t i = 0; i < p->n; i++) add_hvp(p, g->th, i, v, 1.0 / (double)p->n, y, F0, 1);
+    for (size_t i = 0; i < p->n; i++) add_hvp(p, g->x, i, v, 1.0 / (double)p->n, y, F0, 1);
     MLP_SCRATCH_FREE(m, buf);
     return OD_OK;
 }
@@ -267,19 +255,7 @@ int od_spectra_mlp_gauss_newton(const od_problem *p, const double *x, od_spectra
                   p ? p->label : "(null)");
     if (!x || !od_all_finite(p->dim, x))
         OD_ERRORF(OD_EINVAL, "Gauss-Newton operator of '%s': the point is NULL or not finite", p->label);
-    gn_ctx *g = calloc(1, sizeof *g);
-    if (g) g->th = od_vec_alloc(p->dim);
-    if (!g || !g->th) {
-        gn_free(g);
-        OD_ERROR("Gauss-Newton operator: out of memory", OD_ENOMEM);
-    }
-    g->p = p;
-    od_copy(p->dim, x, g->th);
-    char label[160];
-    snprintf(label, sizeof label, "Gauss-Newton matrix of %s", p->label);
-    *out = od_spectra_linop_alloc(p->dim, gn_mv, NULL, g, gn_free, label);
-    if (*out) (*out)->symmetric = 1;
-    return *out ? OD_OK : OD_ENOMEM;
+    return od_spectra_point_op(p, x, 0, gn_mv, "Gauss-Newton matrix", out);
 }
 
 size_t od_spectra_mlp_blocks(const od_problem *p, od_spectra_block *out, size_t cap)
