@@ -208,7 +208,19 @@ typedef struct {
  * the next Krylov space orthogonal to the locked vectors.  If the Krylov space becomes invariant
  * first, it continues from a random vector orthogonal to it.  Returns OD_OK with
  * res->n_converged == k, or OD_EMAXITER with the best estimates filled in.  OD_EINVAL for k >= d or
- * k = 0.  res is overwritten; free with od_spectra_eigs_result_free. */
+ * k = 0.  res is overwritten; free with od_spectra_eigs_result_free.
+ *
+ * Limit — multiple eigenvalues.  A Krylov space grown from one start vector holds, in exact
+ * arithmetic, a single direction of each eigenspace (the start vector's projection on it).  Further
+ * copies of a multiple eigenvalue enter only through rounding (amplified at a rate set by the gap to
+ * the rest of the spectrum), through the fresh vectors taken after a breakdown, or through restarts.
+ * The residual test certifies each returned pair on its own, not that the k pairs span the wanted
+ * k-dimensional invariant subspace, so the driver can return a multiple eigenvalue fewer times than
+ * its multiplicity — with the next eigenvalue in its place and every residual small — when v0 has
+ * no component along some copies, or when the wanted pairs converge before rounding reveals the
+ * copies (small gaps).  Remedies: ask for more pairs than needed, compare runs from different seeds,
+ * or lock the returned vectors (od_spectra_lanczos.lock) and check that the largest eigenvalue left
+ * is below the k-th returned one.  ARPACK (scipy eigsh) has the same limit. */
 int od_spectra_eigs(od_spectra_linop *op, const od_spectra_eigs_params *prm,
                     od_spectra_eigs_result *res);
 void od_spectra_eigs_result_free(od_spectra_eigs_result *res);
