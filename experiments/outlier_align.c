@@ -100,9 +100,8 @@ static int run(od_run *r)
     }
     od_spectra_gmm_sample(M, d, k, snr, od_run_seed(r), 2, 0, Xt, yt);
     if ((st = od_spectra_softmax_problem(M, d, k, Xt, yt, beta, &test)) != OD_OK) goto done;
-    const char *cols[] = {"step", "align_hessian", "align_g", "align_means", "mu_proj_hessian", "mu_proj_g", "test_loss",
-                          "gap_se"};
-    for (int c = 0; c < 8; c++) od_table_add_double(t, cols[c], NULL, 0);
+    const char *cols[] = {"step", "align_hessian", "align_g", "align_means", "mu_proj_hessian", "mu_proj_g", "test_loss"};
+    for (int c = 0; c < 7; c++) od_table_add_double(t, cols[c], NULL, 0);
     double last_h = NAN, last_g = NAN, last_m = NAN, last_h2 = NAN, last_g2 = NAN, last_p = NAN;
     /* log-spaced recording times from d/10 to T: the burn-in is short (Ben Arous et al.: SGD
      * "rapidly aligns") */
@@ -129,7 +128,7 @@ static int run(od_run *r)
             }
             st = Gm ? od_spectra_linop_gram(M, D, Gm, 1, 1.0 / (double)M, &G) : OD_ENOMEM;
             Gm = NULL;
-            double ah = 0, ag = 0, am = 0, ah2 = 0, ag2 = 0, ph = 0, pg = 0, dd[MAXK], dm = 0, dv = 0;
+            double ah = 0, ag = 0, am = 0, ah2 = 0, ag2 = 0, ph = 0, pg = 0;
             for (size_t c = 0; c < k && st == OD_OK; c++) {
                 double a1, a2, p1, p2;
                 if ((st = align(H, d, k, c, x, od_run_seed(r) + c, &a1, &p1)) != OD_OK) break;
@@ -142,13 +141,10 @@ static int run(od_run *r)
                 am += a3 / (double)k;
                 ph += p1 / (double)k;
                 pg += p2 / (double)k;
-                dd[c] = a3 - a1;
-                dm += dd[c] / (double)k;
             }
-            for (size_t c = 0; c < k; c++) dv += (dd[c] - dm) * (dd[c] - dm) / (double)(k - 1);
             double loss = NAN;
             od_problem_loss(test, x, &loss);
-            const double row[8] = {(double)(s + 1), ah, ag, am, ph, pg, loss, sqrt(dv / (double)k)};
+            const double row[7] = {(double)(s + 1), ah, ag, am, ph, pg, loss};
             od_table_append(t, row);
             last_h = ah;
             last_g = ag;
@@ -162,7 +158,7 @@ static int run(od_run *r)
     }
     if (st != OD_OK) goto done;
     od_table_meta(t, "model", "softmax on a %zu-class Gaussian mixture, d = %zu, snr = %g, ridge = %g; online SGD lr = %.4g; test set M = %zu", k, d, snr, beta, lr, M);
-    od_table_meta(t, "columns", "align_*: mean over classes of ||P_topk x^c|| / ||x^c||; mu_proj_*: mean squared projection of the top-k eigenvectors on span(means)");
+    od_table_meta(t, "columns", "align_hessian / align_g / align_means: mean over classes of ||P x^c|| / ||x^c|| with P the projector on the top-k eigenspace of the class block of H / G, or on the span of the means; mu_proj_*: mean squared projection of the top-k eigenvectors on span(means)");
     if ((st = od_run_table(r, t)) != OD_OK) goto done;
     od_figure_xlabel(f, "SGD step (one fresh sample each)");
     od_figure_ylabel(f, "alignment ‖P xᶜ‖ / ‖xᶜ‖ (mean over classes)");
