@@ -14,7 +14,8 @@
  *   rmt.c         analytic references (Marchenko–Pastur, semicircle, BBP) and the random-matrix
  *                 models wishart / spiked / wigner of `optdyn spectrum`
  *   softmax.c     problems: softmax regression and Gaussian-mixture classification
- *   mlp.c         problems: two-layer networks (tanh / ReLU, biases) and the 1→100→1 Chebyshev net
+ *   mlp.c         problems: two-layer networks (tanh / ReLU, biases) and the 1→100→1 Chebyshev net;
+ *                 the Gauss–Newton operator of a two-layer network
  *   blockquad.c   problems: block-diagonal quadratics (Zhang et al. 2024 toy model)
  *
  * Conventions (theory sheet spectra.md): "sharpness" is the largest algebraic eigenvalue; densities
