@@ -345,7 +345,7 @@ static int run(od_run *r)
                         kname[kind], row[2], o[1]);
     }
     double recd[NREC];
-    for (size_t k = 0; k < rc.n_rec; k++) recd[k] = (double)(rc.rec[k] ? rc.rec[k] : 1);
+    for (size_t k = 0; k < rc.n_rec; k++) recd[k] = rc.rec[k] ? (double)rc.rec[k] : NAN;   /* t = 0: off a log axis */
     od_table_add_double(tc, "iteration", recd, rc.n_rec);
     for (int cse = 0; cse < 2; cse++)
         for (int kind = 0; kind < KINDS; kind++) {
