@@ -356,7 +356,7 @@ static int run(od_run *r)
     od_table_meta(t, "model", "block quadratic, 3 blocks of %zu; SLQ m = %zu, %zu probes; Gaussian kernel %g decades", b, m, nv, sigma);
     od_table_meta(tj, "case", "0 = heterogeneous, 1 = homogeneous (eigenvalues permuted across blocks); JS natural log, max sqrt(ln 2) = 0.8326");
     od_table_meta(tr, "columns", "case 0 = heterogeneous, 1 = homogeneous; optimizer 0 = GD (lr = 2/(lambda_min + lambda_max)), 1 = GD with heavy-ball momentum 0.9, 2 = Adam (beta1 = 0.9, beta2 = 0.999, eps = 1e-8); iterations to ||w|| <= %g ||w0|| (NaN: not within %llu for GD, %llu for the others)", rc.tol, (unsigned long long)rc.cap, (unsigned long long)rc.cap_fast);
-    od_table_meta(tc, "columns", "||w_t|| / ||w_0|| of GD and of the best-lr Adam runs (NaN after a run stopped)");
+    od_table_meta(tc, "columns", "||w_t|| / ||w_0|| of GD and of the best-lr GD-with-momentum and Adam runs (NaN after a run stopped; the NaN iteration is t = 0)");
     if ((st = od_run_table(r, t)) != OD_OK || (st = od_run_table(r, tj)) != OD_OK ||
         (st = od_run_table(r, tr)) != OD_OK || (st = od_run_table(r, tc)) != OD_OK)
         goto done;
