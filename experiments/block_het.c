@@ -369,7 +369,9 @@ static int run(od_run *r)
         else od_figure_title(f, title);
         od_figure_xlabel(f, "log₁₀ λ");
         od_figure_ylabel(f, "density of log₁₀ λ");
-        od_figure_yrange(f, 0, NAN);
+        double ytop = 0;   /* headroom above the data for the legend */
+        for (size_t i = 0; i < 2 * NB * NG; i++) ytop = fmax(ytop, D[(size_t)cse * 2 * NB * NG + i]);
+        od_figure_yrange(f, 0, 1.45 * ytop);
         for (size_t k = 0; k < NB; k++) {
             char a[48], e[48], lab[48];
             snprintf(a, sizeof a, "%s_block%zu_slq", case_name[cse], k + 1);
