@@ -35,7 +35,7 @@ static const od_param params[] = {
     {"probes", OD_PARAM_INT, 10, OD_SAME, 3, 1000, 0, NULL, NULL, "probes per block"},
     {"sigma", OD_PARAM_DOUBLE, 0.05, OD_SAME, 1e-4, 1, 0, NULL, NULL, "kernel width in decades of λ"},
     {"tol", OD_PARAM_DOUBLE, 1e-3, 1e-2, 1e-12, 0.5, 0, NULL, NULL,
-     "GD vs Adam: stop when ‖w_t − w*‖ ≤ tol ‖w_0 − w*‖"},
+     "GD vs Adam: stop when ‖wₜ − w*‖ ≤ tol ‖w₀ − w*‖"},
     {"lrs", OD_PARAM_STRING, 0, OD_SAME, 0, 0, 0, NULL, "0.001|0.003|0.01|0.03|0.1|0.3",
      "Adam learning rates, '|'-separated (at most 8; the best is kept)"},
     {"momentum_lrs", OD_PARAM_STRING, 0, OD_SAME, 0, 0, 0, NULL, "0.1|0.3|1|1.8",
@@ -201,6 +201,15 @@ static uint64_t gd_closed_form(size_t d, const double *lam, double eta, double t
 
 static const char *const case_name[2] = {"het", "hom"};
 
+/* Cross-parameter check before any work: SLQ cannot take more steps than a block has coordinates. */
+static int validate(const od_params *v)
+{
+    if (od_params_int(v, "steps") > od_params_int(v, "size"))
+        OD_ERRORF(OD_ERANGE, "key 'steps' = %ld exceeds key 'size' = %ld",
+                  od_params_int(v, "steps"), od_params_int(v, "size"));
+    return OD_OK;
+}
+
 /* A '|'-separated list of positive learning rates (at most MAX_LR), errors naming the key. */
 static int parse_rates(const char *text, const char *key, double *v, size_t *n)
 {
@@ -216,7 +225,6 @@ static int run(od_run *r)
 {
     const size_t b = (size_t)od_run_int(r, "size"), nv = (size_t)od_run_int(r, "probes"), d = NB * b;
     const size_t m = od_run_int(r, "steps") ? (size_t)od_run_int(r, "steps") : b;
-    if (m > b) OD_ERROR("block-heterogeneity: key 'steps' must not exceed 'size'", OD_ERANGE);
     const double sigma = od_run_num(r, "sigma");
     double lrs[MAX_LR], mom[MAX_LR];
     size_t n_lr, n_mom;
@@ -463,12 +471,13 @@ const od_experiment od_exp_block_het = {
     .summary = "Blockwise SLQ spectra of a block-diagonal quadratic with heterogeneous block spectra and "
                "of the homogeneous control built from the same eigenvalues; Jensen–Shannon distances "
                "between the smoothed log-spectra and their mean JS⁰, against the values from the known "
-               "eigenvalues; iterations to a tolerance for GD with the optimal step and for Adam "
-               "(β₁ = 0 and 0.9, best of a learning-rate grid) in both cases.",
+               "eigenvalues; iterations to a tolerance for GD with the optimal step, GD with momentum "
+               "0.9 and Adam (each of the last two the best of a learning-rate grid) in both cases.",
     .doc = "docs/experiments/block-heterogeneity.md",
     .params = params,
     .n_params = sizeof params / sizeof params[0],
     .claims = claims,
     .n_claims = sizeof claims / sizeof claims[0],
+    .validate = validate,
     .run = run,
 };
