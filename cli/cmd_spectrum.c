@@ -373,12 +373,23 @@ static int write_outputs(const spec_opts *o, const char *dir, spec_out *so, cons
         od_manifest_file(man, od_table_name(so->dens));
         od_figure *f = od_figure_alloc(od_table_name(so->dens), label);
         if (f) {
+            /* a log axis is floored 6 decades below the largest plotted value: the Gaussian tails of
+             * the kernel would otherwise stretch it over tens of decades */
+            const size_t nr = od_table_rows(so->dens), nc = so->nblk ? so->nblk : 1;
+            double ymax = 0;
+            for (size_t c = 0; c < nc; c++) {
+                const double *ys = od_table_column(so->dens, so->nblk ? so->blk[c] : "density");
+                for (size_t i = 0; ys && i < nr; i++) ymax = fmax(ymax, ys[i]);
+            }
             od_figure_xlabel(f, "λ");
-            od_figure_ylabel(f, "spectral density");
-            if (o->logy) od_figure_logy(f, 1);
+            od_figure_ylabel(f, o->logy ? "spectral density (log scale)" : "spectral density");
+            if (o->logy) {
+                od_figure_logy(f, 1);
+                if (ymax > 0) od_figure_yrange(f, 1e-6 * ymax, NAN);
+            }
             if (so->nblk == 0)
                 od_figure_add(f, &(od_series){.table = so->dens, .x = "x", .y = "density", .kind = OD_PLOT_LINES,
-                                              .label = methods[m]});
+                                              .label = o->pyhessian ? "slq, PyHessian-compatible smoothing" : methods[m]});
             for (size_t b = 0; b < so->nblk; b++)
                 od_figure_add(f, &(od_series){.table = so->dens, .x = "x", .y = so->blk[b], .kind = OD_PLOT_LINES,
                                               .label = so->blk[b]});

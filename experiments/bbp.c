@@ -80,9 +80,9 @@ static int run(od_run *r)
     double *out = od_vec_alloc(ne * c.seeds * 3);
     if (!out) OD_ERROR("out of memory", OD_ENOMEM);
     int st = od_map(ne * c.seeds, 3, out, item, NULL, NULL, &c, od_run_progress_label(r));
-    od_table *t = od_table_alloc("bbp");
+    od_table *t = od_table_alloc("bbp"), *tp = od_table_alloc("bbp_theory");
     od_figure *f = od_figure_alloc("bbp", "BBP transition: top eigenvalue and eigenvector overlap");
-    if (st != OD_OK || !t || !f) {
+    if (st != OD_OK || !t || !tp || !f) {
         if (st == OD_OK) st = OD_ENOMEM;
         goto done;
     }
@@ -117,19 +117,31 @@ static int run(od_run *r)
         }
     }
     od_table_meta(t, "model", "population I + ell e1 e1^T, n = %zu, d = %zu, c = %g, %zu seeds per ell", c.n, c.d, cc, c.seeds);
-    if ((st = od_run_table(r, t)) != OD_OK) goto done;
+    /* the predictions on a fine grid of ℓ (the sweep's points are too coarse near ℓ = √c) */
+    double emax = 0;
+    for (size_t e = 0; e < ne; e++) emax = fmax(emax, ells[e]);
+    od_table_add_double(tp, "ell", NULL, 0);
+    od_table_add_double(tp, "lambda_pred", NULL, 0);
+    od_table_add_double(tp, "overlap_pred", NULL, 0);
+    for (int q = 0; q <= 400; q++) {
+        double row[3] = {emax * q / 400.0};
+        od_spectra_bbp(row[0], cc, &row[1], &row[2]);
+        od_table_append(tp, row);
+    }
+    od_table_meta(tp, "formulas", "lambda = (1 + ell)(1 + c/ell), overlap^2 = (1 - c/ell^2)/(1 + c/ell) above ell = sqrt(c); edge (1 + sqrt(c))^2 and 0 below");
+    if ((st = od_run_table(r, t)) != OD_OK || (st = od_run_table(r, tp)) != OD_OK) goto done;
     od_figure_layout(f, 1, 2);
     od_figure_title(f, "top eigenvalue");
     od_figure_xlabel(f, "spike ℓ");
-    od_figure_ylabel(f, "λ_max");
-    od_figure_add(f, &(od_series){.table = t, .x = "ell", .y = "lambda_pred", .kind = OD_PLOT_LINES, .label = "BBP prediction"});
+    od_figure_ylabel(f, "top eigenvalue λ₁");
+    od_figure_add(f, &(od_series){.table = tp, .x = "ell", .y = "lambda_pred", .kind = OD_PLOT_LINES, .label = "BBP: (1 + ℓ)(1 + c/ℓ), edge (1 + √c)²"});
     od_figure_add(f, &(od_series){.table = t, .x = "ell", .y = "lambda_mean", .err = "lambda_se", .kind = OD_PLOT_ERRORBARS, .label = "Lanczos, mean ± 2 SE"});
     od_figure_vline(f, rc, "ℓ = √c");
     od_figure_key(f, "top left");
     od_figure_next_panel(f, "squared overlap with the spike");
     od_figure_xlabel(f, "spike ℓ");
     od_figure_ylabel(f, "|⟨û, e₁⟩|²");
-    od_figure_add(f, &(od_series){.table = t, .x = "ell", .y = "overlap_pred", .kind = OD_PLOT_LINES, .label = "BBP prediction"});
+    od_figure_add(f, &(od_series){.table = tp, .x = "ell", .y = "overlap_pred", .kind = OD_PLOT_LINES, .label = "BBP: (1 − c/ℓ²)/(1 + c/ℓ)"});
     od_figure_add(f, &(od_series){.table = t, .x = "ell", .y = "overlap_mean", .err = "overlap_se", .kind = OD_PLOT_ERRORBARS, .label = "Lanczos, mean ± 2 SE"});
     od_figure_vline(f, rc, "ℓ = √c");
     od_figure_key(f, "top left");
@@ -142,6 +154,7 @@ static int run(od_run *r)
 done:
     od_free(out);
     od_table_free(t);
+    od_table_free(tp);
     od_figure_free(f);
     return st;
 }

@@ -76,7 +76,7 @@ static int run(od_run *r)
                            "ks_slq_mp", "ks_esd_mp", "cms_bound", "logdet_slq", "logdet_slq_se",
                            "logdet_bartlett", "logdet_bartlett_sd", "logdet_mp", "matvecs"};
     for (size_t k = 0; k < 16; k++) od_table_add_double(ts, scols[k], NULL, 0);
-    double worst_l1 = 0, worst_mp = 0, worst_ks = 0, zmax_mom = 0, zmax_ld = 0;
+    double worst_l1 = 0, worst_mp = 0, worst_ks = 0, zmax_mom = 0, zmax_ld = 0, ytop[MAX_C] = {0};
     for (size_t ci = 0; ci < nc && st == OD_OK; ci++) {
         const double c = cs[ci];
         const size_t n = (size_t)llround((double)d / c);
@@ -120,6 +120,7 @@ static int run(od_run *r)
         double intse = 0, zero[NG];
         for (size_t i = 0; i < NG; i++) zero[i] = 0;
         intse = od_spectra_l1(NG, x, se, zero);
+        for (size_t i = 0; i < NG; i++) ytop[ci] = fmax(ytop[ci], fmax(ys[i] + 2 * se[i], fmax(ye[i], ym[i])));
         const double l1se = od_spectra_l1(NG, x, ys, ye), l1sm = od_spectra_l1(NG, x, ys, ym),
                      l1em = od_spectra_l1(NG, x, ye, ym);
         worst_l1 = fmax(worst_l1, l1se / (3 * intse));
@@ -194,6 +195,8 @@ static int run(od_run *r)
         else od_figure_title(f, title);
         od_figure_xlabel(f, "λ");
         od_figure_ylabel(f, "density (smoothed)");
+        od_figure_yrange(f, 0, 1.4 * ytop[ci]);   /* headroom for the legend above the data */
+        od_figure_key(f, "top right");
         od_figure_add(f, &(od_series){.table = td, .x = xs, .y = a, .err = b, .kind = OD_PLOT_BAND, .label = "SLQ ± 2 SE"});
         od_figure_add(f, &(od_series){.table = td, .x = xs, .y = cc, .kind = OD_PLOT_LINES, .dash = 2, .label = "realised spectrum"});
         od_figure_add(f, &(od_series){.table = td, .x = xs, .y = e, .kind = OD_PLOT_LINES, .label = "Marchenko–Pastur"});

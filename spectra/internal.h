@@ -18,6 +18,16 @@ extern const od_problem_entry od_spectra_entry_softmax, od_spectra_entry_gmm, od
 /* Labels a problem "name: k=v, ..." from its parameter table (as the core's registry does). */
 void od_spectra_label(od_problem *p, const char *name, const od_params *v);
 
+/* An operator attached to a problem at a point: ctx = od_spectra_point_ctx {p borrowed, x copied
+ * (zeros when NULL), sample index i}, products by mv, label "WHAT of <problem label>". */
+typedef struct {
+    const od_problem *p;
+    double *x;
+    size_t i;      /* sample index for per-sample Hessians */
+} od_spectra_point_ctx;
+int od_spectra_point_op(const od_problem *p, const double *x, size_t i, od_spectra_matvec_fn *mv,
+                        const char *what, od_spectra_linop **out);
+
 /* (n, d) data-size guard for problems built by name: at most 2^27 doubles. */
 int od_spectra_check_size(const char *who, size_t n, size_t d);
 

@@ -6,7 +6,7 @@
  * block product computes every vector exactly as the one-vector product does, so SLQ and Hutchinson
  * give the same bytes whether their probes run as a block or one at a time.
  */
-#include "spectra/optdyn_spectra.h"
+#include "spectra/internal.h"
 
 #include <float.h>
 #include <math.h>
@@ -368,37 +368,31 @@ int od_spectra_linop_gram(size_t n, size_t d, double *X, int own_X, double scale
 
 /* ---- problem Hessians ---------------------------------------------------------------------------- */
 
-typedef struct {
-    const od_problem *p;
-    double *x;
-    size_t i;      /* sample index for per-sample Hessians */
-} hess_ctx;
-
 static void hess_free(void *c)
 {
-    hess_ctx *h = c;
+    od_spectra_point_ctx *h = c;
     if (h) od_free(h->x);
     free(h);
 }
 
 static int hess_mv(const double *v, double *y, void *c)
 {
-    const hess_ctx *h = c;
+    const od_spectra_point_ctx *h = c;
     return od_problem_hvp(h->p, h->x, v, y);
 }
 
 static int sample_hess_mv(const double *v, double *y, void *c)
 {
-    const hess_ctx *h = c;
+    const od_spectra_point_ctx *h = c;
     return od_problem_sample_hvp(h->p, h->x, h->i, v, y);
 }
 
-static int hessian_op(const od_problem *p, const double *x, size_t i, od_spectra_matvec_fn *mv,
-                      const char *what, od_spectra_linop **out)
+int od_spectra_point_op(const od_problem *p, const double *x, size_t i, od_spectra_matvec_fn *mv,
+                        const char *what, od_spectra_linop **out)
 {
     *out = NULL;
     if (!p) OD_ERROR("od_spectra_linop_hessian: NULL problem", OD_EINVAL);
-    hess_ctx *h = calloc(1, sizeof *h);
+    od_spectra_point_ctx *h = calloc(1, sizeof *h);
     if (h) h->x = od_vec_alloc(p->dim);
     if (!h || !h->x) {
         hess_free(h);
@@ -415,7 +409,7 @@ static int hessian_op(const od_problem *p, const double *x, size_t i, od_spectra
 
 int od_spectra_linop_hessian(const od_problem *p, const double *x, od_spectra_linop **out)
 {
-    return hessian_op(p, x, 0, hess_mv, "Hessian", out);
+    return od_spectra_point_op(p, x, 0, hess_mv, "Hessian", out);
 }
 
 int od_spectra_linop_sample_hessian(const od_problem *p, const double *x, size_t i,
@@ -428,7 +422,7 @@ int od_spectra_linop_sample_hessian(const od_problem *p, const double *x, size_t
     if (i >= p->n) OD_ERRORF(OD_ERANGE, "problem '%s': sample %zu of %zu", p->label, i, p->n);
     char what[48];
     snprintf(what, sizeof what, "Hessian of sample %zu", i);
-    return hessian_op(p, x, i, sample_hess_mv, what, out);
+    return od_spectra_point_op(p, x, i, sample_hess_mv, what, out);
 }
 
 /* ---- block restriction ------------------------------------------------------------------------- */

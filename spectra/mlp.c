@@ -90,13 +90,14 @@ static double add_grad(const od_problem *p, const double *th, size_t i, double s
     return 0.5 * r * r;
 }
 
-/* hv += scale H_i v. */
+/* hv += scale H_i v, or scale J_i J_iᵀ v (the Gauss–Newton term alone) when gn != 0. */
 static void add_hvp(const od_problem *p, const double *th, size_t i, const double *v, double scale,
-                    double *hv, double *F0)
+                    double *hv, double *F0, int gn)
 {
     const mlp_data *m = p->data;
     double *F1 = F0 + m->h, *F2 = F1 + m->h;
-    const double r = forward(p, th, i, F0, F1, F2), *a = th + off_a(m), *x = m->X + i * m->din;
+    const double r = gn ? (forward(p, th, i, F0, F1, F2), 0.0) : forward(p, th, i, F0, F1, F2);
+    const double *a = th + off_a(m), *x = m->X + i * m->din;
     const double *va = v + off_a(m), *vb = v + off_b(m);
     double Jv = 0;
     /* s_j is recomputed in the second loop rather than stored: no scratch beyond 3h */
@@ -164,7 +165,7 @@ static int mlp_hvp(const od_problem *p, const double *th, const double *v, doubl
     const mlp_data *m = p->data;
     MLP_SCRATCH(m, buf, F0);
     od_zero(p->dim, hv);
-    for (size_t i = 0; i < p->n; i++) add_hvp(p, th, i, v, 1.0 / (double)p->n, hv, F0);
+    for (size_t i = 0; i < p->n; i++) add_hvp(p, th, i, v, 1.0 / (double)p->n, hv, F0, 0);
     MLP_SCRATCH_FREE(m, buf);
     return OD_OK;
 }
@@ -174,7 +175,7 @@ static int mlp_sample_hvp(const od_problem *p, const double *th, size_t i, const
     const mlp_data *m = p->data;
     MLP_SCRATCH(m, buf, F0);
     od_zero(p->dim, hv);
-    add_hvp(p, th, i, v, 1.0, hv, F0);
+    add_hvp(p, th, i, v, 1.0, hv, F0, 0);
     MLP_SCRATCH_FREE(m, buf);
     return OD_OK;
 }
@@ -230,6 +231,31 @@ int od_spectra_mlp_problem(size_t n, size_t d_in, size_t h, od_spectra_act activ
              activation == OD_SPECTRA_ACT_TANH ? "tanh" : "relu", biases ? ", biases" : "");
     *out = p;
     return OD_OK;
+}
+
+/* ---- the Gauss–Newton operator ------------------------------------------------------------------ */
+
+static int gn_mv(const double *v, double *y, void *c)
+{
+    const od_spectra_point_ctx *g = c;
+    const od_problem *p = g->p;
+    const mlp_data *m = p->data;
+    MLP_SCRATCH(m, buf, F0);
+    od_zero(p->dim, y);
+    for (size_t i = 0; i < p->n; i++) add_hvp(p, g->x, i, v, 1.0 / (double)p->n, y, F0, 1);
+    MLP_SCRATCH_FREE(m, buf);
+    return OD_OK;
+}
+
+int od_spectra_mlp_gauss_newton(const od_problem *p, const double *x, od_spectra_linop **out)
+{
+    *out = NULL;
+    if (!p || p->type != &od_spectra_mlp_type)
+        OD_ERRORF(OD_ENOTSUP, "Gauss-Newton operator: '%s' is not a two-layer network (mlp)",
+                  p ? p->label : "(null)");
+    if (!x || !od_all_finite(p->dim, x))
+        OD_ERRORF(OD_EINVAL, "Gauss-Newton operator of '%s': the point is NULL or not finite", p->label);
+    return od_spectra_point_op(p, x, 0, gn_mv, "Gauss-Newton matrix", out);
 }
 
 size_t od_spectra_mlp_blocks(const od_problem *p, od_spectra_block *out, size_t cap)

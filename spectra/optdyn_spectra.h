@@ -14,7 +14,8 @@
  *   rmt.c         analytic references (Marchenko–Pastur, semicircle, BBP) and the random-matrix
  *                 models wishart / spiked / wigner of `optdyn spectrum`
  *   softmax.c     problems: softmax regression and Gaussian-mixture classification
- *   mlp.c         problems: two-layer networks (tanh / ReLU, biases) and the 1→100→1 Chebyshev net
+ *   mlp.c         problems: two-layer networks (tanh / ReLU, biases) and the 1→100→1 Chebyshev net;
+ *                 the Gauss–Newton operator of a two-layer network
  *   blockquad.c   problems: block-diagonal quadratics (Zhang et al. 2024 toy model)
  *
  * Conventions (theory sheet spectra.md): "sharpness" is the largest algebraic eigenvalue; densities
@@ -208,7 +209,19 @@ typedef struct {
  * the next Krylov space orthogonal to the locked vectors.  If the Krylov space becomes invariant
  * first, it continues from a random vector orthogonal to it.  Returns OD_OK with
  * res->n_converged == k, or OD_EMAXITER with the best estimates filled in.  OD_EINVAL for k >= d or
- * k = 0.  res is overwritten; free with od_spectra_eigs_result_free. */
+ * k = 0.  res is overwritten; free with od_spectra_eigs_result_free.
+ *
+ * Limit — multiple eigenvalues.  A Krylov space grown from one start vector holds, in exact
+ * arithmetic, a single direction of each eigenspace (the start vector's projection on it).  Further
+ * copies of a multiple eigenvalue enter only through rounding (amplified at a rate set by the gap to
+ * the rest of the spectrum), through the fresh vectors taken after a breakdown, or through restarts.
+ * The residual test certifies each returned pair on its own, not that the k pairs span the wanted
+ * k-dimensional invariant subspace, so the driver can return a multiple eigenvalue fewer times than
+ * its multiplicity — with the next eigenvalue in its place and every residual small — when v0 has
+ * no component along some copies, or when the wanted pairs converge before rounding reveals the
+ * copies (small gaps).  Remedies: ask for more pairs than needed, compare runs from different seeds,
+ * or lock the returned vectors (od_spectra_lanczos.lock) and check that the largest eigenvalue left
+ * is below the k-th returned one.  ARPACK (scipy eigsh) has the same limit. */
 int od_spectra_eigs(od_spectra_linop *op, const od_spectra_eigs_params *prm,
                     od_spectra_eigs_result *res);
 void od_spectra_eigs_result_free(od_spectra_eigs_result *res);
@@ -511,6 +524,15 @@ typedef enum { OD_SPECTRA_ACT_TANH = 0, OD_SPECTRA_ACT_RELU = 1 } od_spectra_act
  * Blocks: "W", "b" (when biases), "a". */
 int od_spectra_mlp_problem(size_t n, size_t d_in, size_t h, od_spectra_act act, int biases,
                            const double *X, const double *y, const double *init, od_problem **out);
+
+/* The Gauss–Newton part of the Hessian of a two-layer network built by od_spectra_mlp_problem (also
+ * by name: mlp, chebyshev-net) at θ = x:
+ *      G = (1/n) Σ_i J_i J_iᵀ,  J_i = ∇_θ f(x_i),   so that   H = G + R,  R = (1/n) Σ_i r_i ∇²f(x_i).
+ * G is positive semidefinite, does not depend on the labels, and by Weyl every eigenvalue of H lies
+ * within ‖R‖₂ of the matching eigenvalue of G (Sagun et al. 2017 link the Hessian's outliers to G).
+ * p is borrowed (must outlive the operator); x is copied.  OD_ENOTSUP for any other problem,
+ * OD_EINVAL for a NULL or non-finite x. */
+int od_spectra_mlp_gauss_newton(const od_problem *p, const double *x, od_spectra_linop **out);
 
 /* The edge-of-stability regression net of Cohen et al. (ICLR 2021, locuslab/edge-of-stability
  * `regression` on `chebyshev-k-20`): n points x_i = linspace(−1, 1, n), y_i = T_k(x_i); 1 → h tanh

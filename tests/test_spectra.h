@@ -14,7 +14,8 @@ void od_test_suite_spectra_density(void);
 void od_test_suite_spectra_hvp(void);
 void od_test_suite_spectra_cli(void);
 
-/* A random symmetric d-by-d matrix Q diag(lambda) Qᵀ with Haar Q from stream (seed, 7) (dense). */
+/* A random symmetric d-by-d matrix Q diag(lambda) Qᵀ with Haar Q (od_haar_orthogonal) from stream
+ * (seed, 7) (dense). */
 void ts_rotated(size_t d, const double *lambda, uint64_t seed, double *A);
 /* Standard normal n-by-d matrix from stream (seed, 8). */
 void ts_gaussian(size_t n, size_t d, uint64_t seed, double *X);

@@ -5,35 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <cjson/cJSON.h>
 
 #include "od_test.h"
 #include "test_spectra.h"
 
-static char out_buf[1 << 20], err_buf[1 << 14];
+/* The captured output of the last run (od_test_run), released by the next one. */
+static struct {
+    char *out, *err;
+} io;
 
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-}
-
+/* Runs "optdyn ARGS"; returns the exit status, or -1 when the output could not be captured. */
 static int cli(const char *args)
 {
-    const char *dir = "od-test-tmp/spectrum-io";
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s && '%s' %s > %s/out 2> %s/err", dir, OD_CLI_PATH, args, dir, dir);
-    int st = system(cmd);
-    char p[256];
-    snprintf(p, sizeof p, "%s/out", dir);
-    slurp(p, out_buf, sizeof out_buf);
-    snprintf(p, sizeof p, "%s/err", dir);
-    slurp(p, err_buf, sizeof err_buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    free(io.out);
+    free(io.err);
+    io.out = io.err = NULL;
+    const int code = od_test_run(OD_CLI_PATH, args, &io.out, &io.err);
+    return io.out && io.err ? code : -1;
 }
 
 static int exists(const char *path)
@@ -52,7 +42,7 @@ static void test_methods_json(void)
 {
     system("rm -rf od-test-tmp/spectrum-run");
     CU_ASSERT_EQUAL(cli("spectrum --help"), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out_buf, "usage: optdyn spectrum"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(io.out, "usage: optdyn spectrum"));
     /* Lanczos top-3 of a Matrix Market diagonal: exact values, residuals, top first */
     FILE *f = fopen("od-test-tmp/spectrum-diag.mtx", "w");
     fprintf(f, "%%%%MatrixMarket matrix coordinate real symmetric\n40 40 40\n");
@@ -60,7 +50,7 @@ static void test_methods_json(void)
     fclose(f);
     CU_ASSERT_EQUAL_FATAL(cli("spectrum --matrix od-test-tmp/spectrum-diag.mtx --k 3 --json --no-plot "
                               "--out od-test-tmp/spectrum-run"), 0);
-    cJSON *j = cJSON_Parse(out_buf);
+    cJSON *j = cJSON_Parse(io.out);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     cJSON *ev = cJSON_GetObjectItem(j, "eigenvalues"), *res = cJSON_GetObjectItem(j, "residuals");
     CU_ASSERT_EQUAL_FATAL(cJSON_GetArraySize(ev), 3);
@@ -75,7 +65,7 @@ static void test_methods_json(void)
     /* SLQ with log-det on a Wishart: trace within 5 SE of d s² (E tr W = d s²), density keys */
     CU_ASSERT_EQUAL_FATAL(cli("spectrum --model wishart:n=800,d=200,s2=1.3 --method slq --steps 30 "
                               "--function logdet --json --no-plot --out od-test-tmp/spectrum-run"), 0);
-    j = cJSON_Parse(out_buf);
+    j = cJSON_Parse(io.out);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     cJSON *dj = cJSON_GetObjectItem(j, "density");
     CU_ASSERT_TRUE(cJSON_GetArraySize(cJSON_GetObjectItem(dj, "x")) == 1000);
@@ -87,9 +77,9 @@ static void test_methods_json(void)
     cJSON_Delete(j);
     /* the same seed gives the same bytes on 1 and 2 threads */
     cli("spectrum --model wishart:n=800,d=200 --method slq --steps 20 --json --no-plot --threads 1 --out od-test-tmp/spectrum-run");
-    char *a = strdup(out_buf);
+    char *a = strdup(io.out);
     cli("spectrum --model wishart:n=800,d=200 --method slq --steps 20 --json --no-plot --threads 2 --out od-test-tmp/spectrum-run");
-    CU_ASSERT_STRING_EQUAL(a, out_buf);
+    CU_ASSERT_STRING_EQUAL(a, io.out);
     free(a);
     /* exact, kpm, hutchinson, blocks, PyHessian, a problem's Hessian after training */
     static const char *runs[] = {
@@ -105,8 +95,8 @@ static void test_methods_json(void)
         char args[512];
         snprintf(args, sizeof args, "spectrum %s --json --no-plot --out od-test-tmp/spectrum-run", runs[r]);
         int code = cli(args);
-        j = cJSON_Parse(out_buf);
-        if (code || !j) fprintf(stderr, "\n  '%s': exit %d: %s\n", args, code, err_buf);
+        j = cJSON_Parse(io.out);
+        if (code || !j) fprintf(stderr, "\n  '%s': exit %d: %s\n", args, code, io.err);
         CU_ASSERT_EQUAL(code, 0);
         CU_ASSERT_PTR_NOT_NULL(j);
         if (j) CU_ASSERT_TRUE(num(j, "matvecs") > 0);
@@ -153,13 +143,15 @@ static void test_bad_input(void)
         char args[512];
         system("rm -rf od-test-tmp/spectrum-bad-out");
         snprintf(args, sizeof args, "%s --out od-test-tmp/spectrum-bad-out", cases[i][0]);
-        int code = cli(args);
-        int nl = 0;
-        for (const char *s = err_buf; *s; s++) nl += *s == '\n';
-        int ok = code == 2 && nl == 1 && strstr(err_buf, cases[i][1]) && !exists("od-test-tmp/spectrum-bad-out");
-        if (!ok) fprintf(stderr, "\n  'optdyn %s': exit %d, stderr: %s", args, code, err_buf);
+        const int code = cli(args);
+        const int ok = code == 2 && od_test_count_lines(io.err) == 1 && strstr(io.err, cases[i][1]) &&
+                       !exists("od-test-tmp/spectrum-bad-out");
+        if (!ok) fprintf(stderr, "\n  'optdyn %s': exit %d, stderr: %s", args, code, io.err);
         CU_ASSERT_TRUE(ok);
     }
+    free(io.out);
+    free(io.err);
+    io.out = io.err = NULL;
 }
 
 void od_test_suite_spectra_cli(void)

@@ -209,13 +209,16 @@ static void test_softmax(void)
             CU_ASSERT_TRUE(fabs(mean[a][k] / (double)cnt[a] - (k == (size_t)a)) < 5 * 0.5 / sqrt((double)cnt[a]));
     od_free(Y);
     free(lab);
+    od_free(X);
     od_free(x);
     od_free(H);
 }
 
 /* Dense Hessian of a two-layer net from the closed-form derivatives of §10, entry by entry. */
+/* The dense Hessian (1/n) Σ_i [J_i J_iᵀ + rs r_i ∇²f(x_i)] written out entry by entry: rs = 1 is
+ * the Hessian, rs = 0 its Gauss–Newton part. */
 static void mlp_dense(size_t n, size_t din, size_t h, int relu, int biases, const double *X,
-                      const double *y, const double *th, double *H)
+                      const double *y, const double *th, double rs, double *H)
 {
     const size_t D = h * din + (biases ? h : 0) + h, ob = h * din, oa = ob + (biases ? h : 0);
     double *J = malloc(D * sizeof *J), *F = malloc(D * D * sizeof *F);
@@ -244,7 +247,7 @@ static void mlp_dense(size_t n, size_t din, size_t h, int relu, int biases, cons
                 F[(ob + j) * D + ob + j] = a * p2;
             }
         }
-        const double r = f - y[i];
+        const double r = rs * (f - y[i]);
         for (size_t u = 0; u < D; u++)
             for (size_t v = 0; v < D; v++) H[u * D + v] += (J[u] * J[v] + r * F[u * D + v]) / (double)n;
     }
@@ -265,9 +268,21 @@ static void test_mlp(void)
             CU_ASSERT_EQUAL_FATAL(od_spectra_mlp_problem(n, din, h, relu ? OD_SPECTRA_ACT_RELU : OD_SPECTRA_ACT_TANH,
                                                          biases, X, y, NULL, &p), OD_OK);
             CU_ASSERT_EQUAL(p->dim, h * din + (biases ? h : 0) + h);
-            mlp_dense(n, din, h, relu, biases, X, y, th, H);
+            mlp_dense(n, din, h, relu, biases, X, y, th, 1.0, H);
             check_problem(p, th, 124);
             check_dense(p, th, H);
+            /* the Gauss–Newton operator against (1/n) Σ J_i J_iᵀ entry by entry (rounding) */
+            od_spectra_linop *G = NULL;
+            CU_ASSERT_EQUAL_FATAL(od_spectra_mlp_gauss_newton(p, th, &G), OD_OK);
+            const size_t D = p->dim;
+            double *Gd = od_vec_alloc(D * D), *Gr = od_vec_alloc(D * D);
+            od_spectra_linop_to_dense(G, Gd);
+            mlp_dense(n, din, h, relu, biases, X, y, th, 0.0, Gr);
+            const double sc = ts_maxabs(D * D, Gr);
+            for (size_t k = 0; k < D * D; k++) OD_ASSERT_CLOSE(Gd[k], Gr[k], 1e-12 * sc);
+            od_spectra_linop_free(G);
+            od_free(Gd);
+            od_free(Gr);
             od_spectra_block bl[4];
             size_t nb;
             od_spectra_problem_blocks(p, bl, 4, &nb);
@@ -298,6 +313,19 @@ static void test_mlp(void)
     check_problem(p, p->x0, 125);
     od_problem_free(p);
     CU_ASSERT_EQUAL(od_spectra_chebyshev_net(1, 3, 100, 9, &p), OD_EINVAL);
+    /* Gauss–Newton: only for two-layer nets, only at a finite point */
+    od_spectra_linop *G = NULL;
+    CU_ASSERT_EQUAL_FATAL(od_spectra_mlp_problem(n, din, h, OD_SPECTRA_ACT_TANH, 1, X, y, NULL, &p), OD_OK);
+    CU_ASSERT_EQUAL(od_spectra_mlp_gauss_newton(p, NULL, &G), OD_EINVAL);
+    th[3] = NAN;
+    CU_ASSERT_EQUAL(od_spectra_mlp_gauss_newton(p, th, &G), OD_EINVAL);
+    CU_ASSERT_PTR_NULL(G);
+    od_problem_free(p);
+    const size_t bs[1] = {3};
+    const double bl3[3] = {1, 2, 3};
+    CU_ASSERT_EQUAL_FATAL(od_spectra_blockquad_problem(1, bs, bl3, 1, &p), OD_OK);
+    CU_ASSERT_EQUAL(od_spectra_mlp_gauss_newton(p, bl3, &G), OD_ENOTSUP);
+    od_problem_free(p);
     od_free(X);
     od_free(y);
     od_free(th);
@@ -350,7 +378,7 @@ void od_test_suite_spectra_hvp(void)
     static const od_test_case cases[] = {
         {"least squares and logistic regression (core): FD, dense, per-sample", test_regressions},
         {"softmax regression and Gaussian mixtures", test_softmax},
-        {"two-layer nets (tanh/ReLU, biases) and the Chebyshev net", test_mlp},
+        {"two-layer nets (tanh/ReLU, biases), their Gauss-Newton part, the Chebyshev net", test_mlp},
         {"block-diagonal quadratics", test_blockquad},
         {NULL, NULL}};
     od_test_add("spectra Hessian-vector products", cases);

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_linalg.h>
-
 #include "od_test.h"
 #include "test_spectra.h"
 
@@ -26,24 +24,17 @@ double ts_maxabs(size_t n, const double *x)
 
 void ts_rotated(size_t d, const double *lambda, uint64_t seed, double *A)
 {
-    gsl_matrix *G = gsl_matrix_alloc(d, d), *Q = gsl_matrix_alloc(d, d), *R = gsl_matrix_alloc(d, d);
-    gsl_vector *tau = gsl_vector_alloc(d);
+    double *Q = od_vec_alloc(d * d);
     od_stream s;
     od_stream_init(&s, seed, 7);
-    for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j < d; j++) gsl_matrix_set(G, i, j, od_stream_normal(&s));
-    gsl_linalg_QR_decomp(G, tau);
-    gsl_linalg_QR_unpack(G, tau, Q, R);
+    CU_ASSERT_EQUAL_FATAL(od_haar_orthogonal(d, &s, Q), OD_OK);
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j <= i; j++) {
             double a = 0;
-            for (size_t k = 0; k < d; k++) a += gsl_matrix_get(Q, i, k) * lambda[k] * gsl_matrix_get(Q, j, k);
+            for (size_t k = 0; k < d; k++) a += Q[i * d + k] * lambda[k] * Q[j * d + k];
             A[i * d + j] = A[j * d + i] = a;
         }
-    gsl_matrix_free(G);
-    gsl_matrix_free(Q);
-    gsl_matrix_free(R);
-    gsl_vector_free(tau);
+    od_free(Q);
 }
 
 /* Products of the dense, CSR and Gram operators against plain triple loops (rounding-level
