@@ -77,5 +77,6 @@ int od_cmd_gallery(int argc, char **argv);
 int od_cmd_check(int argc, char **argv);
 int od_cmd_sde(int argc, char **argv);
 int od_cmd_spectrum(int argc, char **argv);
+int od_cmd_stability(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const od_command commands[] = {
     {"check", od_cmd_check, "run every experiment's claims; exit status 1 if any fails"},
     {"sde", od_cmd_sde, "an optimizer, its SDE and SVAG side by side on a problem"},
     {"spectrum", od_cmd_spectrum, "eigenvalues, densities and traces of a matrix or a Hessian"},
+    {"stability", od_cmd_stability, "mean-square stability of SGD at a minimum: ρ(T), η*, sharpness, coherence"},
 };
 
 static void usage(FILE *f)

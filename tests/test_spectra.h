@@ -15,6 +15,7 @@ void od_test_suite_spectra_hvp(void);
 void od_test_suite_spectra_cli(void);
 void od_test_suite_spectra_stability(void);
 void od_test_suite_spectra_stability_paths(void);
+void od_test_suite_spectra_stability_cli(void);
 
 /* A random symmetric d-by-d matrix Q diag(lambda) Qᵀ with Haar Q from stream (seed, 7) (dense). */
 void ts_rotated(size_t d, const double *lambda, uint64_t seed, double *A);
