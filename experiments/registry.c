@@ -12,6 +12,10 @@ extern const od_experiment od_exp_ghosts;
 extern const od_experiment od_exp_block_het;
 extern const od_experiment od_exp_outlier_align;
 extern const od_experiment od_exp_mlp_density;
+extern const od_experiment od_exp_stability_2d;
+extern const od_experiment od_exp_coherence_map;
+extern const od_experiment od_exp_edge_of_stability;
+extern const od_experiment od_exp_scalar_network_sharpness;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
@@ -25,5 +29,9 @@ const od_experiment *const od_exp_registry[] = {
     &od_exp_block_het,
     &od_exp_outlier_align,
     &od_exp_mlp_density,
+    &od_exp_stability_2d,
+    &od_exp_coherence_map,
+    &od_exp_edge_of_stability,
+    &od_exp_scalar_network_sharpness,
     NULL,
 };

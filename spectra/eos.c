@@ -17,8 +17,9 @@ struct od_spectra_sharpness {
     size_t k;
     double tol;
     uint64_t seed;
-    double *v0;
+    double *v0, *z;
     int have_v0;
+    uint32_t calls;
 };
 
 int od_spectra_sharpness_alloc(const od_problem *p, size_t k, double tol, uint64_t seed,
@@ -30,7 +31,8 @@ int od_spectra_sharpness_alloc(const od_problem *p, size_t k, double tol, uint64
     if (!(tol > 0 && tol < 1)) OD_ERRORF(OD_EINVAL, "sharpness: tol = %g must be in (0, 1)", tol);
     od_spectra_sharpness *s = calloc(1, sizeof *s);
     if (s) s->v0 = od_vec_alloc(p->dim);
-    if (!s || !s->v0) {
+    if (s) s->z = od_vec_alloc(p->dim);
+    if (!s || !s->v0 || !s->z) {
         od_spectra_sharpness_free(s);
         OD_ERROR("sharpness: out of memory", OD_ENOMEM);
     }
@@ -46,6 +48,7 @@ void od_spectra_sharpness_free(od_spectra_sharpness *s)
 {
     if (!s) return;
     od_free(s->v0);
+    od_free(s->z);
     free(s);
 }
 
@@ -59,8 +62,15 @@ int od_spectra_sharpness_eval(od_spectra_sharpness *s, const double *x, double *
     ep.which = OD_SPECTRA_TOP;
     ep.tol = s->tol;
     ep.want_vectors = 1;
+    if (s->have_v0) {   /* warm start, mixed with a random direction so a crossing from below is seen */
+        od_stream st;
+        od_stream_init(&st, s->seed, 13);
+        od_stream_seek(&st, s->calls, 0);
+        od_stream_normals(&st, s->z, s->p->dim);
+        od_axpy(s->p->dim, 0.1 / od_nrm2(s->p->dim, s->z), s->z, s->v0);
+    }
     ep.v0 = s->have_v0 ? s->v0 : NULL;
-    ep.seed = s->seed;
+    ep.seed = s->seed + s->calls++;
     od_spectra_eigs_result er;
     int st = od_spectra_eigs(H, &ep, &er);
     if (st == OD_OK || st == OD_EMAXITER) {

@@ -795,7 +795,9 @@ int od_spectra_stab_lyapunov(const od_spectra_stab *st, double eta, const od_spe
 /* ---- edge of stability: sharpness tracking ------------------------------------------------------ */
 
 /* Tracks λ_max of a problem's Hessian along a trajectory by Lanczos (od_spectra_eigs, top-k
- * algebraic), each call warm-started from the previous top eigenvector. */
+ * algebraic), each call warm-started from the previous top eigenvector plus 0.1 times a random unit
+ * vector (od_stream(seed, 13), path = call number): a pure warm start can miss an eigenvalue that
+ * crosses the tracked one from below, because the start vector is then nearly orthogonal to it. */
 typedef struct od_spectra_sharpness od_spectra_sharpness;
 int od_spectra_sharpness_alloc(const od_problem *p, size_t k, double tol, uint64_t seed,
                                od_spectra_sharpness **out);
