@@ -323,6 +323,7 @@ static int run(od_run *r)
         od_table_free(tb);
     }
     od_figure_hline(f, 2 / lam1, "2/λ_max (GD)");
+    od_figure_yrange(f, 0, 1.1 * 2 / lam1);
     od_figure_key(f, "bottom right");
     od_figure_next_panel(f, "E‖x_t‖²: Monte Carlo (±2 SE) and the exact recursion");
     od_figure_xlabel(f, "step t");
@@ -341,14 +342,14 @@ static int run(od_run *r)
         snprintf(c[0], sizeof c[0], "lyap_%s", sname[s]);
         snprintf(c[1], sizeof c[1], "lyap_%s_se", sname[s]);
         snprintf(c[2], sizeof c[2], "half_log_rho_%s", sname[s]);
-        snprintf(lab, sizeof lab, "λ_L, %s", sname[s]);
+        snprintf(lab, sizeof lab, "λ_L, %s%s", sname[s], s == 0 ? " (= without at B = 1)" : "");
         od_figure_add(f, &(od_series){.table = tly, .x = "eta_over_eta_star", .y = c[0], .err = c[1], .kind = OD_PLOT_ERRORBARS, .label = lab, .color = s + 1});
         od_figure_add(f, &(od_series){.table = tly, .x = "eta_over_eta_star", .y = c[2], .kind = OD_PLOT_LINES, .color = s + 1, .dash = 2,
                                       .label = s == 0 ? "½ log ρ(T) (dashed)" : NULL});
     }
     od_figure_hline(f, 0, NULL);
     od_figure_vline(f, 1, "η*");
-    od_figure_key(f, "bottom left");
+    od_figure_key(f, "top left");
     if (st == OD_OK) st = od_run_figure(r, f);
 done:
     for (int s = 0; s < 3; s++)

@@ -253,20 +253,20 @@ static int run(od_run *r)
                        "%zu random rank-one sets (n = 6, d = 4, without replacement) ρ(T) < 1 just above it in %zu (%.1f%%)",
                     fired, counter, 100.0 * (double)counter / (double)fired);
     if ((st = od_run_table(r, tm)) != OD_OK || (st = od_run_table(r, tb)) != OD_OK) goto done;
-    od_figure_title(f, "majority vote (dark = diverged) with the predicted boundaries");
+    od_figure_title(f, "majority vote of runs (yellow = diverged, 1; purple = converged, 0) with the predicted boundaries");
     od_figure_size(f, 1000, 800);
     od_figure_xlabel(f, "batch size B");
     od_figure_ylabel(f, "coherence σ");
     od_figure_add(f, &(od_series){.table = tm, .x = "B", .y = "sigma", .z = "diverged", .kind = OD_PLOT_HEATMAP});
-    od_figure_add(f, &(od_series){.table = tb, .x = "B_mean_square", .y = "sigma", .kind = OD_PLOT_STEPS, .width = 2.5,
+    od_figure_add(f, &(od_series){.table = tb, .x = "B_mean_square", .y = "sigma", .kind = OD_PLOT_LINES, .width = 2.5,
                                   .label = "mean square: ρ(T) = 1 (exact)", .color = 2});
-    od_figure_add(f, &(od_series){.table = tb, .x = "B_lyapunov", .y = "sigma", .kind = OD_PLOT_STEPS, .width = 2.5, .dash = 2,
+    od_figure_add(f, &(od_series){.table = tb, .x = "B_lyapunov", .y = "sigma", .kind = OD_PLOT_LINES, .width = 2.5, .dash = 2,
                                   .label = "almost sure: λ_L = 0 (exact)", .color = 3});
     od_figure_add(f, &(od_series){.table = tb, .x = "B_dexter", .y = "sigma", .kind = OD_PLOT_LINES, .width = 2, .dash = 3,
-                                  .label = "Bσ = nηλ₁/2 (reconstructed condition)", .color = 4});
+                                  .label = "Bσ = nηλ₁/2 (reconstructed condition fires left of it)", .color = 4});
     od_figure_xrange(f, 0, (double)bat[nb - 1] + 1);
     od_figure_yrange(f, 0, (double)sig[ns - 1] + 1);
-    od_figure_key(f, "outside");
+    od_figure_key(f, "below");
     st = od_run_figure(r, f);
 done:
     for (size_t a = 0; hs && a < ns; a++) od_spectra_hset_free(hs[a]);

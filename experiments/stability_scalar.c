@@ -166,10 +166,10 @@ static int run(od_run *r)
             od_figure_add(f, &(od_series){.table = tt[Di], .x = "t", .y = c3, .kind = OD_PLOT_LINES, .dash = 2, .color = (int)k + 1, .width = 0.8});
         }
         od_figure_hline(f, edge, "2/η");
-        od_figure_yrange(f, 0, (1 + ex[ne - 1]) * edge * 1.15);
+        od_figure_yrange(f, 0.8 * edge, (1 + ex[ne - 1]) * edge * 1.08);
         od_figure_key(f, "bottom left");
     }
-    od_figure_next_panel(f, "D = 2: loss (log scale) oscillates, then converges");
+    od_figure_next_panel(f, "D = 2: the loss grows while S_GFS > 2/η (r flips sign each step), then converges");
     od_figure_xlabel(f, "GD step t");
     od_figure_ylabel(f, "loss ½(uv − 1)²");
     od_figure_logx(f, 1);
