@@ -37,6 +37,14 @@ static od_spectra_hset *dense_set(size_t n, size_t d, const double *H)
     return h;
 }
 
+/* n random PSD samples in d <= 8 dimensions of ranks 1 + i % 3 and scale s (stream (seed, 9)). */
+static od_spectra_hset *random_set(size_t n, size_t d, double s, uint64_t seed)
+{
+    double H[8 * 64];
+    for (size_t i = 0; i < n; i++) rand_psd(d, 1 + i % 3, s, seed, (uint32_t)i, H + i * d * d);
+    return dense_set(n, d, H);
+}
+
 /* ---- exhaustive enumeration ---------------------------------------------------------------------- */
 
 /* E‖x_t‖² by enumerating every batch sequence of t steps: batches listed with probabilities. */
@@ -210,10 +218,8 @@ static void test_orthogonal_rank_one(void)
 /* GD limit: B = n without replacement gives α = β = 0, T(X) = (I − ηH)X(I − ηH), η* = 2/λ_max. */
 static void test_gd_limit(void)
 {
-    const size_t n = 5, d = 4;
-    double H[5 * 16];
-    for (size_t i = 0; i < n; i++) rand_psd(d, 1 + i % 3, 0.8, 21, (uint32_t)i, H + i * 16);
-    od_spectra_hset *h = dense_set(n, d, H);
+    const size_t n = 5;
+    od_spectra_hset *h = random_set(n, 4, 0.8, 21);
     od_spectra_stab *st;
     CU_ASSERT_EQUAL_FATAL(od_spectra_stab_alloc(h, OD_SPECTRA_SAMPLE_WITHOUT, n, &st), OD_OK);
     od_spectra_stab_summary q;
@@ -348,10 +354,7 @@ static void test_dexter_reconstruction_counterexample(void)
  * GSL's nonsymmetric eigensolver (max modulus). */
 static void test_dense_vs_free_vs_gsl(void)
 {
-    const size_t n = 4, d = 3;
-    double H[4 * 9];
-    for (size_t i = 0; i < n; i++) rand_psd(d, 1 + i % 3, 0.9, 31, (uint32_t)i, H + i * 9);
-    od_spectra_hset *h = dense_set(n, d, H);
+    od_spectra_hset *h = random_set(4, 3, 0.9, 31);
     for (int s = 0; s < 3; s++) {
         od_spectra_stab *st;
         CU_ASSERT_EQUAL_FATAL(od_spectra_stab_alloc(h, (od_spectra_sampling)s, 2, &st), OD_OK);
