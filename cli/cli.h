@@ -81,5 +81,6 @@ int od_cmd_sde(int argc, char **argv);
 int od_cmd_spectrum(int argc, char **argv);
 int od_cmd_fit(int argc, char **argv);        /* cmd_fit.c: scaling-law fits */
 int od_cmd_risk(int argc, char **argv);
+int od_cmd_stability(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const od_command commands[] = {
     {"spectrum", od_cmd_spectrum, "eigenvalues, densities and traces of a matrix or a Hessian"},
     {"fit", od_cmd_fit, "fit a scaling law to a CSV file (Chinchilla, power laws, LR vs batch)"},
     {"risk", od_cmd_risk, "exact expected risk of SGD-family methods on linear regression"},
+    {"stability", od_cmd_stability, "mean-square stability of SGD at a minimum: ρ(T), η*, sharpness, coherence"},
 };
 
 static void usage(FILE *f)

@@ -25,6 +25,10 @@ extern const od_experiment od_exp_linreg_stability;
 extern const od_experiment od_exp_integrator_orders;
 extern const od_experiment od_exp_sgd_sde_weak_error;
 extern const od_experiment od_exp_sqrt_scaling_rule;
+extern const od_experiment od_exp_stability_2d;
+extern const od_experiment od_exp_coherence_map;
+extern const od_experiment od_exp_edge_of_stability;
+extern const od_experiment od_exp_scalar_network_sharpness;
 
 const od_experiment *const od_exp_registry[] = {
     &od_exp_ou_em,
@@ -49,6 +53,10 @@ const od_experiment *const od_exp_registry[] = {
     &od_exp_block_het,
     &od_exp_outlier_align,
     &od_exp_mlp_density,
+    &od_exp_stability_2d,
+    &od_exp_coherence_map,
+    &od_exp_edge_of_stability,
+    &od_exp_scalar_network_sharpness,
     &od_exp_chinchilla_refit,
     &od_exp_synthetic_recovery,
     NULL,

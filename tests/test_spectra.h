@@ -13,6 +13,9 @@ void od_test_suite_spectra_slq(void);
 void od_test_suite_spectra_density(void);
 void od_test_suite_spectra_hvp(void);
 void od_test_suite_spectra_cli(void);
+void od_test_suite_spectra_stability(void);
+void od_test_suite_spectra_stability_paths(void);
+void od_test_suite_spectra_stability_cli(void);
 
 /* A random symmetric d-by-d matrix Q diag(lambda) Qᵀ with Haar Q (od_haar_orthogonal) from stream
  * (seed, 7) (dense). */
