@@ -148,8 +148,8 @@ static int run(od_run *r)
     od_run_claim_le(r, "overtraining-peak", fabs(amax - 1), 0.1 + 1e-12);
     if (status == OD_OK) {
         od_figure_layout(f, 1, 2);
-        od_exp_linreg_panel(f, 0, "E_g(t): MP integral (lines), finite N ± 2 SE (bars)", "time t (units of τ)",
-                            "generalization error E_g (MSE)", 1, 1);
+        od_exp_linreg_panel(f, 0, "Eg(t): MP integral (lines), finite N ± 2 SE (points, bars)", "time t (units of τ)",
+                            "generalization error Eg (MSE)", 1, 1);
         const double show[4] = {0.5, 0.9, 1.5, 3};
         for (int s = 0; s < 4; s++) {
             char y0[32], y1[32], y2[32], lab[32];
@@ -163,7 +163,7 @@ static int run(od_run *r)
                                           .color = s + 1});
         }
         od_exp_linreg_panel(f, 1, "the overtraining peak at P = N",
-                            "a = P/N (examples per parameter)", "E_g", 1, 1);
+                            "a = P/N (examples per parameter)", "Eg (MSE)", 1, 1);
         od_figure_add(f, &(od_series){.table = tm, .x = "a", .y = "mp_inf", .kind = OD_PLOT_LINES, .color = 1,
                                       .label = "t = ∞, MP"});
         od_figure_add(f, &(od_series){.table = ta, .x = "a", .y = "sim_inf", .err = "sim_inf_se",
