@@ -24,7 +24,7 @@ static const od_param params[] = {
     {"sigma2", OD_PARAM_DOUBLE, 0.05, OD_SAME, 0, 100, 0, NULL, NULL, "label-noise variance"},
     {"lr_frac", OD_PARAM_DOUBLE, 0.3, OD_SAME, 0, 1, OD_LO_OPEN | OD_HI_OPEN, NULL, NULL,
      "step as a fraction of each batch size's threshold step"},
-    {"batches", OD_PARAM_STRING, 0, OD_SAME, 0, 0, 0, NULL, "1|4|16", "batch sizes, '|'-separated (up to 8)"},
+    {"batches", OD_PARAM_STRING, 0, OD_SAME, 0, 0, 0, NULL, "1|2|8", "batch sizes, '|'-separated (up to 8)"},
     {"features", OD_PARAM_CHOICE, 0, OD_SAME, 0, 0, 0, "gaussian|rademacher|uniform", NULL, "feature law"},
     {"steps", OD_PARAM_INT, 1000, 200, 10, 1e7, 0, NULL, NULL, "SGD steps"},
     {"paths", OD_PARAM_INT, 2000, 1000, 10, 1e8, 0, NULL, NULL, "Monte Carlo paths per batch size"},
