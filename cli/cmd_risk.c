@@ -69,7 +69,6 @@ static int setup(const risk_opts *o, uint64_t seed, risk_setup *s)
         return od_cli_fail(CMD, OD_EXIT_USAGE, "--spectrum: %s", od_last_error());
     if (od_linreg_init_from_spec(o->init, s->d, o->spectrum, &s->omega) != OD_OK)
         return od_cli_fail(CMD, OD_EXIT_USAGE, "--init: %s", od_last_error());
-    if (!(o->noise >= 0)) return od_cli_fail(CMD, OD_EXIT_USAGE, "--noise = %g: must be >= 0", o->noise);
     s->algo = od_linreg_algo_sgd(isnan(o->lr) ? 0 : o->lr, (size_t)o->batch);
     if (od_linreg_algo_parse(o->algo, &s->algo) != OD_OK)
         return od_cli_fail(CMD, OD_EXIT_USAGE, "--algo: %s", od_last_error());
@@ -78,8 +77,6 @@ static int setup(const risk_opts *o, uint64_t seed, risk_setup *s)
         return od_cli_fail(CMD, OD_EXIT_USAGE, "--lr: ASGD's short step is given twice (--lr and delta=)");
     if (isnan(o->lr) && !delta_given)
         return od_cli_fail(CMD, OD_EXIT_USAGE, "--lr: the step size is required (for asgd: --lr or delta=)");
-    if (!(s->algo.lr > 0))
-        return od_cli_fail(CMD, OD_EXIT_USAGE, "--lr = %g: the step size must be > 0", s->algo.lr);
     if (od_linreg_schedule_parse(o->schedule, (uint64_t)o->steps, &s->algo.schedule) != OD_OK)
         return od_cli_fail(CMD, OD_EXIT_USAGE, "--schedule: %s", od_last_error());
     if (s->algo.output == OD_LINREG_OUT_TAIL && s->algo.tail_start >= (uint64_t)o->steps)
@@ -159,19 +156,38 @@ static int write_outputs(const risk_opts *o, const od_cli_common *c, const risk_
         od_figure_logy(f, 1);
         od_figure_xlabel(f, "step t");
         od_figure_ylabel(f, "excess risk ½ Σ λₖ E(w − w*)ₖ²");
-        od_figure_title(f, desc);
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s; %s, σ² = %g, %s features", desc, o->spectrum, o->noise, s->law->name);
+        od_figure_title(f, sub);
         int show_mc = r->mc_mean && (r->st.stable || !r->constant);
         if (show_mc)
             od_figure_add(f, &(od_series){.table = t, .x = "t", .y = "mc_mean", .err = "mc_se",
-                                          .kind = OD_PLOT_BAND, .label = "Monte Carlo mean ± 2 SE"});
+                                          .kind = OD_PLOT_ERRORBARS, .label = "Monte Carlo mean ± 2 SE"});
         od_figure_add(f, &(od_series){.table = t, .x = "t", .y = "excess", .kind = OD_PLOT_LINES,
                                       .label = "exact", .width = 2});
-        char note[160];
+        char note[256];
         if (r->constant && !r->st.stable) {
-            snprintf(note, sizeof note, "mean-square divergent (‖K‖ = %.4g ≥ 1)%s", r->st.kernel_norm,
-                     r->mc_mean ? ": Monte Carlo means not shown" : "");
+            if (isinf(r->st.kernel_norm))
+                snprintf(note, sizeof note, "mean-square divergent (a mode is unstable on its own)%s",
+                         r->mc_mean ? ": Monte Carlo means not shown" : "");
+            else
+                snprintf(note, sizeof note, "mean-square divergent (‖K‖ = %.4g ≥ 1)%s", r->st.kernel_norm,
+                         r->mc_mean ? ": Monte Carlo means not shown" : "");
+            if (r->diverged != UINT64_MAX) {
+                const size_t len = strlen(note);
+                snprintf(note + len, sizeof note - len, "; past %g at step %llu", OD_LINREG_DIVERGED,
+                         (unsigned long long)r->diverged);
+            }
             od_figure_note(f, note);
         } else if (r->constant && isfinite(r->st.stationary_excess)) {
+            /* the reference lines are drawn at their values, so the range must hold them */
+            double lo = fmin(r->st.stationary_excess, s->algo.output == OD_LINREG_OUT_EMA
+                                                          ? r->st.stationary_output : INFINITY);
+            for (size_t i = 0; i < s->n_times; i++) {
+                if (r->excess[i] > 0) lo = fmin(lo, r->excess[i]);
+                if (show_mc && r->mc_mean[i] > 2 * r->mc_se[i]) lo = fmin(lo, r->mc_mean[i] - 2 * r->mc_se[i]);
+            }
+            if (lo > 0 && isfinite(lo)) od_figure_yrange(f, lo / 1.5, NAN);
             od_figure_hline(f, r->st.stationary_excess,
                             s->algo.method == &od_linreg_sgd ? "last iterate, t → ∞: ½σ²‖K‖/(1 − ‖K‖)"
                                                              : "last iterate, t → ∞");
@@ -253,8 +269,10 @@ int od_cmd_risk(int argc, char **argv)
     od_cli_opt opts[32] = {
         {"--spectrum", OD_OPT_STRING, &o.spectrum, 0, 0, "SPEC", "eigenvalues of H (default powerlaw:exp=2,d=100)"},
         {"--init", OD_OPT_STRING, &o.init, 0, 0, "SPEC", "w0 - w* per eigendirection (default const:1)"},
-        {"--noise", OD_OPT_DOUBLE, &o.noise, -INFINITY, INFINITY, "SIGMA2", "label-noise variance (default 0)"},
-        {"--lr", OD_OPT_DOUBLE, &o.lr, -INFINITY, INFINITY, "G", "step size (required; ASGD: delta)"},
+        {"--noise", OD_OPT_DOUBLE, &o.noise, 0, INFINITY, "SIGMA2", "label-noise variance (default 0)",
+         OD_HI_OPEN},
+        {"--lr", OD_OPT_DOUBLE, &o.lr, 0, INFINITY, "G", "step size (required; ASGD: delta)",
+         OD_LO_OPEN | OD_HI_OPEN},
         {"--batch", OD_OPT_INT, &o.batch, 1, 1e9, "B", "batch size (default 1)"},
         {"--steps", OD_OPT_INT, &o.steps, 1, 4e9, "T", "number of steps (default 1000)"},
         {"--algo", OD_OPT_STRING, &o.algo, 0, 0, "SPEC", "method and output (default sgd)"},
@@ -331,8 +349,14 @@ int od_cmd_risk(int argc, char **argv)
         char desc[256];
         od_linreg_algo_describe(&s.algo, desc, sizeof desc);
         printf("%s on %s (d = %zu), sigma2 = %g\n", desc, o.spectrum, s.d, o.noise);
-        printf("  excess risk at t = %llu: %.6g (exact)", (unsigned long long)s.times[nt - 1], r.excess[nt - 1]);
-        if (r.mc_mean && isfinite(r.mc_mean[nt - 1]))
+        const int mc_shown = r.mc_mean && (r.st.stable || !r.constant);
+        if (isfinite(r.excess[nt - 1]))
+            printf("  excess risk at t = %llu: %.6g (exact)", (unsigned long long)s.times[nt - 1],
+                   r.excess[nt - 1]);
+        else
+            printf("  excess risk at t = %llu: diverged (the exact recursion passed %g at step %llu)",
+                   (unsigned long long)s.times[nt - 1], OD_LINREG_DIVERGED, (unsigned long long)r.diverged);
+        if (mc_shown && isfinite(r.mc_mean[nt - 1]))
             printf(", Monte Carlo %.6g ± %.2g (SE, %ld paths)", r.mc_mean[nt - 1], r.mc_se[nt - 1], o.mc);
         printf("\n  ||K|| = %.6g at the base step; threshold lr = %.6g\n", r.st.kernel_norm, r.threshold);
         if (!r.st.stable)
@@ -345,8 +369,6 @@ int od_cmd_risk(int argc, char **argv)
                    r.st.stationary_excess);
         if (r.st.stable && r.constant && s.algo.output == OD_LINREG_OUT_EMA)
             printf("  stationary excess of the EMA output = %.6g\n", r.st.stationary_output);
-        if (r.diverged != UINT64_MAX)
-            printf("  the exact recursion diverged at step %llu\n", (unsigned long long)r.diverged);
         if (r.mc_bad != UINT64_MAX)
             printf("  Monte Carlo: paths diverged by step %llu; means from there on are not reported\n",
                    (unsigned long long)r.mc_bad);

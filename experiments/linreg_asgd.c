@@ -158,11 +158,11 @@ static int run(od_run *r)
             od_figure_add(f, &(od_series){.table = t, .x = "t", .y = y1, .kind = OD_PLOT_LINES, .label = "ASGD"});
         }
         od_exp_linreg_panel(f, 1, "per-mode noiseless decay rate",
-                            "eigenvalue λₖ", "−ln ρ (error ∝ ρ^t)", 1, 1);
+                            "eigenvalue λₖ", "−ln ρ (error ∝ ρᵗ)", 1, 1);
         od_figure_add(f, &(od_series){.table = tm, .x = "lambda", .y = "sgd_rate", .kind = OD_PLOT_LINES,
                                       .label = "SGD: −ln(1 − δλ)"});
         od_figure_add(f, &(od_series){.table = tm, .x = "lambda", .y = "asgd_rate", .kind = OD_PLOT_LINES,
-                                      .label = "ASGD: spectral radius of the mean map"});
+                                      .label = "ASGD: −ln ρ, ρ = spectral radius of the mean map"});
         od_figure_key(f, "top left");
         if ((status = od_run_table(r, t)) == OD_OK && (status = od_run_table(r, tm)) == OD_OK)
             status = od_run_figure(r, f);

@@ -24,7 +24,7 @@ static const od_param params[] = {
     {"sigma2", OD_PARAM_DOUBLE, 0.05, OD_SAME, 0, 100, 0, NULL, NULL, "label-noise variance"},
     {"lr_frac", OD_PARAM_DOUBLE, 0.3, OD_SAME, 0, 1, OD_LO_OPEN | OD_HI_OPEN, NULL, NULL,
      "step as a fraction of each batch size's threshold step"},
-    {"batches", OD_PARAM_STRING, 0, OD_SAME, 0, 0, 0, NULL, "1|4|16", "batch sizes, '|'-separated (up to 8)"},
+    {"batches", OD_PARAM_STRING, 0, OD_SAME, 0, 0, 0, NULL, "1|2|8", "batch sizes, '|'-separated (up to 8)"},
     {"features", OD_PARAM_CHOICE, 0, OD_SAME, 0, 0, 0, "gaussian|rademacher|uniform", NULL, "feature law"},
     {"steps", OD_PARAM_INT, 1000, 200, 10, 1e7, 0, NULL, NULL, "SGD steps"},
     {"paths", OD_PARAM_INT, 2000, 1000, 10, 1e8, 0, NULL, NULL, "Monte Carlo paths per batch size"},
@@ -74,7 +74,7 @@ static int run(od_run *r)
         od_table_meta(t, "model", "lambda_k = k^-%g, omega_k = k^-%g, d = %zu, sigma2 = %g, %s features",
                       od_run_num(r, "exp"), od_run_num(r, "init_exp"), d, m.sigma2, law->name);
         od_figure_layout(f, 1, 2);
-        od_exp_linreg_panel(f, 0, "excess risk: exact (lines), Monte Carlo ± 2 SE (bands)", "step t",
+        od_exp_linreg_panel(f, 0, "excess risk: exact (lines), Monte Carlo mean ± 2 SE (points)", "step t",
                             OD_EXP_LINREG_RISK, 1, 1);
     }
     for (size_t b = 0; b < nb && status == OD_OK; b++) {
@@ -110,7 +110,7 @@ static int run(od_run *r)
                     st.kernel_norm, z, nt - 1);
         snprintf(lab, sizeof lab, "B = %g", bs[b]);
         od_figure_add(f, &(od_series){.table = t, .x = "t", .y = cn[1], .err = cn[2],
-                                      .kind = OD_PLOT_BAND, .color = (int)b + 1, .label = NULL});
+                                      .kind = OD_PLOT_ERRORBARS, .color = (int)b + 1, .label = NULL});
         od_figure_add(f, &(od_series){.table = t, .x = "t", .y = cn[0], .kind = OD_PLOT_LINES,
                                       .color = (int)b + 1, .label = lab});
         od_ensemble_result_free(&er);
@@ -119,6 +119,7 @@ static int run(od_run *r)
         od_exp_linreg_panel(f, 1, "Monte Carlo − exact, in standard errors", "step t",
                             "z = (MC − exact) / SE", 1, 0);
         od_figure_yrange(f, -5, 5);
+        od_figure_key(f, "below");
         for (size_t b = 0; b < nb; b++) {
             char cn[32], lab[32];
             snprintf(cn, 32, "z_B%g", bs[b]);

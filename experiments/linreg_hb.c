@@ -147,6 +147,7 @@ static int run(od_run *r)
             od_figure_add(f, &(od_series){.table = tc, .x = "t", .y = ys[s], .kind = OD_PLOT_LINES,
                                           .color = 1 + s % 2, .dash = s >= 2 ? 2 : 0, .label = lb[s]});
         od_exp_linreg_panel(f, 1, "at the end of each horizon T", "horizon T", "excess risk at t = T", 1, 1);
+        od_figure_xrange(f, (double)Ts[0] / 1.2, (double)Ts[nh - 1] * 1.2);   /* not gnuplot's next decade */
         for (int s = 0; s < 4; s++)
             od_figure_add(f, &(od_series){.table = t, .x = "T", .y = ys[s], .kind = OD_PLOT_LINESPOINTS,
                                           .color = 1 + s % 2, .dash = s >= 2 ? 2 : 0, .label = lb[s]});

@@ -136,7 +136,7 @@ static int run(od_run *r)
         od_figure_layout(f, 1, 2);
         od_exp_linreg_panel(f, 0, "excess risk and the forcing term",
                             "step t", "excess risk (½ convention)", 1, 1);
-        char lab[4][96];
+        char lab[6][96];
         for (int i = 0; i < 2; i++) {
             char y[4][32];
             snprintf(y[0], 32, "excess_%d", i + 1);
@@ -144,18 +144,21 @@ static int run(od_run *r)
             snprintf(y[2], 32, "ref_slope_%d", i + 1);
             snprintf(lab[2 * i], 96, "b = %g, a = %g: exact SGD", o[i].b, o[i].a);
             snprintf(lab[2 * i + 1], 96, "slope −%.4g = −min((a−1)/b, 2−1/b)", o[i].pred);
+            snprintf(lab[4 + i], 96, "b = %g, a = %g: forcing Fₜ (GD part)", o[i].b, o[i].a);
             od_figure_add(f, &(od_series){.table = t, .x = "t", .y = y[0], .kind = OD_PLOT_LINES,
                                           .color = i + 1, .width = 2, .label = lab[2 * i]});
             od_figure_add(f, &(od_series){.table = t, .x = "t", .y = y[1], .kind = OD_PLOT_LINES,
-                                          .color = i + 1, .dash = 2, .label = i ? "dashed: forcing F_t (GD part)" : NULL});
+                                          .color = i + 1, .dash = 2, .label = lab[4 + i]});
             od_figure_add(f, &(od_series){.table = t, .x = "t", .y = y[2], .kind = OD_PLOT_LINES,
                                           .color = i + 1, .dash = 3, .label = lab[2 * i + 1]});
         }
-        od_exp_linreg_panel(f, 1, "run 1: ratio of the risk to the forcing term",
-                            "step t", "L_t / F_t", 1, 0);
+        char rt[96];
+        snprintf(rt, sizeof rt, "run 1: risk / forcing term, against 1/(1 − ‖K‖) = %.4g (dashed)",
+                 1 / (1 - o[0].kn));
+        od_exp_linreg_panel(f, 1, rt, "step t", "Lₜ / Fₜ", 1, 0);
         od_figure_add(f, &(od_series){.table = t, .x = "t", .y = "ratio_1", .kind = OD_PLOT_LINES, .color = 1,
-                                      .label = "exact L_t / F_t (forcing-dominated run)"});
-        od_figure_hline(f, 1 / (1 - o[0].kn), "1/(1 − ‖K‖)");
+                                      .label = "exact Lₜ / Fₜ (forcing-dominated run)"});
+        od_figure_hline(f, 1 / (1 - o[0].kn), NULL);
         od_figure_yrange(f, 1, NAN);
         od_figure_key(f, "bottom right");
         if ((status = od_run_table(r, t)) == OD_OK) status = od_run_figure(r, f);

@@ -82,7 +82,7 @@ double od_linreg_bound_zou_avg(size_t d, const double *lambda, const double *ome
         double bias, head, tail2 = 0;
         zou_bias(d, l, om, lr, n, ks, &bias, &head);
         for (size_t i = ks; i < d; i++) tail2 += l[i] * l[i];
-        double var = (sigma2 + alpha_M * head) / gap * ((double)ks / n + n * lr * lr * tail2);
+        double var = (sigma2 + 2 * alpha_M * head) / gap * ((double)ks / n + n * lr * lr * tail2);
         out = 2 * bias + 2 * var;
     }
     free(l);
@@ -107,7 +107,7 @@ double od_linreg_bound_zou_tail(size_t d, const double *lambda, const double *om
         zou_bias(d, l, om, lr, n, ks, &bias, &head);
         for (size_t i = ks; i < kp; i++) mid += l[i];
         for (size_t i = kp; i < d; i++) tail2 += l[i] * l[i];
-        double var = (sigma2 + alpha_M * head0) / gap *
+        double var = (sigma2 + 2 * alpha_M * head0) / gap *
                      ((double)ks / n + lr * mid + sn * lr * lr * tail2);
         out = 2 * bias + 2 * var;
     }

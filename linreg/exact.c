@@ -11,10 +11,15 @@
  * which is why no noise term enters the cross moments.
  *
  * Each step is one pass over the modes that updates the state and accumulates, in the fixed 8-stripe
- * order of od_linreg_sum8, the next step's S = sum lambda U and the two risks.  The loop for SGD's
- * last iterate (the common and benchmarked case) caches its per-mode coefficients and runs a 4-flop
- * loop in blocks of 8 modes that the compiler vectorizes; it differs from the generic loops only in
- * the association of the same terms (a few roundings per step). */
+ * order of od_linreg_sum8, the next step's S = sum lambda U and the two risks.  SGD's last iterate
+ * (the common and benchmarked case) has two loops in blocks of 8 modes that the compiler vectorizes
+ * and that give the same bits: one reads its per-mode coefficient a_k from a cache (32 bytes and 3
+ * multiplies per mode-step), the other recomputes a_k from lambda_k in the pass (24 bytes, 7
+ * multiplies).  The pass is bound by L2 bandwidth when the multiplies are 8 wide (AVX-512) and by the
+ * multiplies otherwise, so the recomputing loop is the default where the CPU has AVX-512 and the
+ * cached one elsewhere (od_linreg_exact_set_inline chooses; tests check both against a scalar
+ * reference).  Either differs from the generic loops only in the association of the same terms (a
+ * few roundings per step). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +37,22 @@ struct od_linreg_exact {
     double *C11, *C12, *C22;     /* C12, C22: m = 2 only */
     double *Z1, *Z2, *ZR;        /* output cross moments (X or Y), and R or Acc */
     double *coef, coef_mult;     /* m = 1, last iterate: cached a_k for the multiplier coef_mult */
+    int inline_coef;             /* m = 1, last iterate: recompute a_k in the pass (same bits) */
 };
+
+/* Whether the AVX-512 version of the multi-versioned loops runs on this CPU. */
+static int have_avx512(void)
+{
+#ifdef OD_HAVE_CLONES
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+#else
+    return 0;
+#endif
+}
+
+void od_linreg_exact_set_inline(od_linreg_exact *w, int on) { w->inline_coef = on != 0; }
+int od_linreg_exact_inline(const od_linreg_exact *w) { return w->inline_coef; }
 
 int od_linreg_model_check(const od_linreg_model *m)
 {
@@ -92,6 +112,7 @@ od_linreg_exact *od_linreg_exact_alloc(const od_linreg_model *m, const od_linreg
         ok = ok && w->C12 && w->C22;
     }
     if (w->m == 1 && !has_aux(a)) ok = ok && (w->coef = od_vec_alloc(d)) != NULL;
+    w->inline_coef = have_avx512();
     if (has_aux(a)) {
         w->Z1 = od_vec_alloc(d);
         w->ZR = od_vec_alloc(d);
@@ -197,22 +218,51 @@ OD_CLONES static double m1_kernel(size_t d, const double *restrict a, const doub
     return od_linreg_sum8(acc);
 }
 
+/* The same with a_k = A^2 + c2 lambda_k^2, A = Ab - lambda_k sg, recomputed in the pass exactly as
+ * loop_m1_last caches it (same expression, so the same bits): 2 loads, 1 store, 11 flops. */
+OD_CLONES static double m1_kernel_inline(size_t d, const double *restrict lam, double *restrict P,
+                                         double Ab, double sg, double c2, double cL)
+{
+    double acc[8] = {0};
+    const size_t d8 = d & ~(size_t)7;
+    for (size_t k0 = 0; k0 < d8; k0 += 8)
+        for (size_t j = 0; j < 8; j++) {
+            const double l = lam[k0 + j], A = Ab - l * sg, a = A * A + c2 * (l * l);
+            const double pn = a * P[k0 + j] + cL * l;
+            P[k0 + j] = pn;
+            acc[j] += l * pn;
+        }
+    for (size_t k = d8; k < d; k++) {
+        const double l = lam[k], A = Ab - l * sg, a = A * A + c2 * (l * l);
+        const double pn = a * P[k] + cL * l;
+        P[k] = pn;
+        acc[k & 7] += l * pn;
+    }
+    return od_linreg_sum8(acc);
+}
+
 /* SGD-type (m = 1) last iterate.  P' = A^2 P + s^2 N with N = ((kappa-2) l^2 g^2 P + l L)/B is
  * P' = a P + cL l, a = A^2 + s^2 (kappa-2) g^2 l^2 / B and cL = s^2 L / B: the per-mode a_k depend on
- * the step only, so they are cached and recomputed when the schedule's multiplier changes (every step
- * for a smooth schedule, once per phase for step decay, never for a constant step). */
+ * the step only: either recomputed in the pass (m1_kernel_inline) or cached and recomputed when the
+ * schedule's multiplier changes (every step for a smooth schedule, once per phase for step decay,
+ * never for a constant step). */
 static void loop_m1_last(od_linreg_exact *w, const step_consts *q, double mult, double sums[3])
 {
-    const double ss = q->f.s[0] * q->f.s[0], gg = q->f.g[0] * q->f.g[0];
-    if (!(w->coef_mult == mult)) {
-        const double Ab = q->f.Abar[0], sg = q->f.s[0] * q->f.g[0], c2 = ss * q->c1k * gg * q->qB;
-        for (size_t k = 0; k < w->d; k++) {
-            const double l = w->lambda[k], A = Ab - l * sg;
-            w->coef[k] = A * A + c2 * (l * l);
+    const double ss = q->f.s[0] * q->f.s[0], gg = q->f.g[0] * q->f.g[0], cL = ss * q->L * q->qB;
+    const double Ab = q->f.Abar[0], sg = q->f.s[0] * q->f.g[0], c2 = ss * q->c1k * gg * q->qB;
+    double sp;
+    if (w->inline_coef) {
+        sp = m1_kernel_inline(w->d, w->lambda, w->C11, Ab, sg, c2, cL);
+    } else {
+        if (!(w->coef_mult == mult)) {
+            for (size_t k = 0; k < w->d; k++) {
+                const double l = w->lambda[k], A = Ab - l * sg;
+                w->coef[k] = A * A + c2 * (l * l);
+            }
+            w->coef_mult = mult;
         }
-        w->coef_mult = mult;
+        sp = m1_kernel(w->d, w->coef, w->lambda, w->C11, cL);
     }
-    const double sp = m1_kernel(w->d, w->coef, w->lambda, w->C11, ss * q->L * q->qB);
     sums[0] = gg * sp;
     sums[1] = sums[2] = q->f.c[0] * q->f.c[0] * sp;
 }

@@ -29,8 +29,15 @@ static inline double od_linreg_sum8(const double acc[8])
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(__SANITIZE_ADDRESS__)
 #define OD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define OD_HAVE_CLONES 1
 #else
 #define OD_CLONES
 #endif
+
+/* SGD's last-iterate loop of the exact engine: on != 0 recomputes the per-mode coefficient in the
+ * pass (fewer bytes, more multiplies), 0 reads it from a cache.  Both give the same bits; the
+ * default is the recomputing loop on CPUs with AVX-512.  For tests and the benchmark. */
+void od_linreg_exact_set_inline(od_linreg_exact *w, int on);
+int od_linreg_exact_inline(const od_linreg_exact *w);
 
 #endif

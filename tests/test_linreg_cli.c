@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <cjson/cJSON.h>
 
@@ -15,25 +14,19 @@
 
 void od_test_suite_linreg_cli(void);
 
-static char out_buf[1 << 18], err_buf[1 << 14];
+static char *out_buf, *err_buf;
 
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-}
-
+/* Runs "optdyn risk ARGS"; returns the exit status; fills out_buf and err_buf. */
 static int risk(const char *args)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "mkdir -p od-test-tmp/risk-io && '%s' risk %s > od-test-tmp/risk-io/out "
-                              "2> od-test-tmp/risk-io/err", OD_CLI_PATH, args);
-    int st = system(cmd);
-    slurp("od-test-tmp/risk-io/out", out_buf, sizeof out_buf);
-    slurp("od-test-tmp/risk-io/err", err_buf, sizeof err_buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char a[4096];
+    snprintf(a, sizeof a, "risk %s", args);
+    free(out_buf);
+    free(err_buf);
+    int st = od_test_run(OD_CLI_PATH, a, &out_buf, &err_buf);
+    if (!out_buf) out_buf = calloc(1, 1);
+    if (!err_buf) err_buf = calloc(1, 1);
+    return st;
 }
 
 static int exists(const char *p)
@@ -131,11 +124,12 @@ static void test_risk_divergent(void)
     CU_ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(j, "stationary_excess")));
     cJSON_Delete(j);
     /* the gnuplot script carries the note, and no Monte Carlo series */
-    char gp[1 << 16];
     CU_ASSERT_EQUAL(risk("--lr 1.5 --steps 100 --mc 8 --no-plot --out od-test-tmp/risk-div2"), 0);
-    slurp("od-test-tmp/risk-div2/risk.gp", gp, sizeof gp);
+    char *gp = od_test_slurp("od-test-tmp/risk-div2/risk.gp");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "mean-square divergent"));
     CU_ASSERT_PTR_NULL(strstr(gp, "Monte Carlo mean ± 2 SE"));
+    free(gp);
 }
 
 static void test_risk_bad(void)
@@ -171,9 +165,8 @@ static void test_risk_bad(void)
         char args[1024];
         snprintf(args, sizeof args, "%s --no-plot --out od-test-tmp/risk-bad", cases[i][0]);
         int code = risk(args);
-        int lines = 0;
-        for (const char *p = err_buf; *p; p++) lines += *p == '\n';
-        int ok = code == 2 && lines == 1 && strstr(err_buf, cases[i][1]) && !exists("od-test-tmp/risk-bad");
+        int ok = code == 2 && od_test_count_lines(err_buf) == 1 && strstr(err_buf, cases[i][1]) &&
+                 !exists("od-test-tmp/risk-bad");
         if (!ok) fprintf(stderr, "\n  'optdyn risk %s': exit %d, stderr: %s", args, code, err_buf);
         CU_ASSERT_TRUE(ok);
     }
