@@ -110,7 +110,7 @@ od_scaling_data *od_exp_scaling_kept_data(const od_exp_scaling_rows *rows, const
     return d;
 }
 
-static od_table *new_table(const char *name, const char *const *cols, size_t ncols)
+od_table *od_exp_scaling_table(const char *name, const char *const *cols, size_t ncols)
 {
     od_table *t = od_table_alloc(name);
     for (size_t j = 0; t && j < ncols; j++)
@@ -127,7 +127,7 @@ od_table *od_exp_scaling_data_table(const char *name, const od_exp_scaling_rows 
 {
     static const char *cols[] = {"log10_C", "log10_N", "N", "D", "loss", "fit", "residual",
                                  "ref_residual", "line"};
-    od_table *t = new_table(name, cols, 9);
+    od_table *t = od_exp_scaling_table(name, cols, 9);
     if (!t) return NULL;
     od_table_meta(t, "law", "L(N, D) = E + A N^-alpha + B D^-beta, E = %.6g, A = %.6g, B = %.6g, "
                   "alpha = %.6g, beta = %.6g", fit->E, fit->A, fit->B, fit->alpha, fit->beta);
@@ -173,7 +173,7 @@ od_table *od_exp_scaling_surface_table(const char *name, const od_exp_scaling_ro
     for (size_t i = 0; rows->L && i < rows->n; i++) cap = fmax(cap, rows->L[i]);
     if (!(cap > 0)) cap = INFINITY;
     static const char *cols[] = {"log10_C", "log10_N", "loss"};
-    od_table *t = new_table(name, cols, 3);
+    od_table *t = od_exp_scaling_table(name, cols, 3);
     if (!t || nx < 2 || ny < 2) {
         od_table_free(t);
         return NULL;
@@ -201,7 +201,7 @@ od_table *od_exp_scaling_frontier_table(const char *name, const od_exp_scaling_r
 {
     static const char *cols[] = {"log10_C", "log10_N_opt", "tokens_per_param", "ref_log10_N_opt",
                                  "ref_tokens_per_param"};
-    od_table *t = new_table(name, cols, 5);
+    od_table *t = od_exp_scaling_table(name, cols, 5);
     if (!t) return NULL;
     double c0, c1, n0, n1;
     ranges(rows, &c0, &c1, &n0, &n1);
@@ -232,7 +232,7 @@ od_table *od_exp_scaling_histogram(const char *name, const double *x, size_t n, 
     static const char *cols[] = {"x", "density"};
     double *v = malloc((n ? n : 1) * sizeof *v);
     double *cnt = calloc(bins ? bins : 1, sizeof *cnt);
-    od_table *t = new_table(name, cols, 2);
+    od_table *t = od_exp_scaling_table(name, cols, 2);
     size_t m = 0;
     if (!v || !cnt || !t || bins == 0) goto fail;
     for (size_t k = 0; k < n; k++)

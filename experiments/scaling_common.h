@@ -42,6 +42,10 @@ void od_exp_scaling_rows_free(od_exp_scaling_rows *r);
  * in od_last_error()). */
 od_scaling_data *od_exp_scaling_kept_data(const od_exp_scaling_rows *rows, const unsigned char *keep);
 
+/* A new table NAME with the double columns cols[0..ncols) and no rows (filled with
+ * od_table_append), or NULL on failure. */
+od_table *od_exp_scaling_table(const char *name, const char *const *cols, size_t ncols);
+
 /* Table NAME of the rows used in the fit (kept != 0: keep[i] != 0, or every row when keep is
  * NULL) or of the rows left out (kept == 0): log10_C, log10_N, N, D, loss, fit (the law's
  * prediction), residual (log loss - log fit), ref_residual (against `ref`, NaN without), line (in
