@@ -371,7 +371,8 @@ typedef struct {
 int od_scaling_mccandlish(size_t d, const double *g, const double *H, const double *Sigma,
                           od_scaling_noise_scale *out);
 
-/* Sign updates (sign-SGD; also the first step of Adam for any beta1, beta2 with eps = 0):
+/* Sign updates (sign-SGD; also the first step of Adam with bias correction and eps = 0, for any
+ * beta1, beta2):
  * V = sign(g~) with g~ ~ N(g, diag(sigma^2)/B), the model of Li et al., "Surge Phenomenon in
  * Optimal Learning Rate and Batch Size Scaling" (NeurIPS 2024, §3).  With independent coordinates
  * m_i = E V_i = erf(g_i sqrt(B/2) / sigma_i), E V_i V_j = m_i m_j (i != j) and V_i^2 = 1, so exactly
