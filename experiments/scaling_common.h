@@ -55,8 +55,7 @@ od_table *od_exp_scaling_data_table(const char *name, const od_exp_scaling_rows 
                                     const od_scaling_law *ref);
 
 /* Table NAME of the fitted loss on an nx by ny grid of (log10 C, log10 N) covering the rows with a
- * margin of a quarter decade: columns log10_C, log10_N, loss (capped at the largest observed loss,
- * so that the colour scale resolves the data's range). */
+ * margin of a quarter decade: columns log10_C, log10_N, loss. */
 od_table *od_exp_scaling_surface_table(const char *name, const od_exp_scaling_rows *rows,
                                        const od_scaling_law *fit, size_t nx, size_t ny);
 
@@ -70,8 +69,9 @@ od_table *od_exp_scaling_frontier_table(const char *name, const od_exp_scaling_r
 od_table *od_exp_scaling_histogram(const char *name, const double *x, size_t n, size_t stride,
                                    size_t bins);
 
-/* The figure of a Chinchilla fit: (1) the fitted loss over (log10 C, log10 N) with the rows (used
- * and dropped) and the compute-optimal frontier (and ref's, dashed); (2) log residuals against
+/* The figure of a Chinchilla fit: (1) the fitted loss over (log10 C, log10 N), its colour scale
+ * ending at the largest observed loss, with the rows (used and dropped) and the compute-optimal
+ * frontier (and ref's, dashed); (2) log residuals against
  * compute for the fit (and ref); with bootstrap histograms of alpha and beta, and of
  * a = beta/(alpha+beta), two more panels.  dropped, ref_label and the histograms may be NULL. */
 od_figure *od_exp_scaling_chinchilla_figure(const char *name, const char *title,
