@@ -128,8 +128,7 @@ static od_table *params_table(const od_scaling_fit *f, const od_scaling_mle *m,
 static od_table *tokens_table(const od_scaling_law *law, const od_scaling_boot *b)
 {
     static const char *cols[] = {"C", "tokens_per_param", "boot_lo95", "boot_hi95", "hoffmann"};
-    od_table *t = od_table_alloc("tokens");
-    for (int c = 0; t && c < 5; c++) od_table_add_double(t, cols[c], NULL, 0);
+    od_table *t = od_exp_scaling_table("tokens", cols, 5);
     for (int i = 0; t && i <= 60; i++) {
         tpp_arg a = {pow(10, 18 + 8.0 * i / 60)};
         od_scaling_alloc x, h;
