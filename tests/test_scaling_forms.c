@@ -7,6 +7,7 @@
 #include <gsl/gsl_linalg.h>
 
 #include "linreg/optdyn_linreg.h"
+#include "sde/optdyn_sde.h"
 #include "test_scaling.h"
 
 enum { NP = 25 };
@@ -316,6 +317,47 @@ static void test_sign_lr(void)
     CU_ASSERT_TRUE(isnan(em) && isnan(bn));
 }
 
+/* The docs' premise for sign updates: Adam's first step (torch's bias correction, eps = 0) is
+ * sign(g~) for any beta1, beta2 — the same step as od_sde_signsgd on the same minibatch, up to the
+ * rounding of m^/sqrt(v^) (a few ulps). */
+static void test_adam_first_step_is_sign(void)
+{
+    enum { D = 5 };
+    const double A[D * D] = {2.1, 0.3, 0, 0, 0.1, 0.3, 1.7, 0.2, 0, 0, 0, 0.2, 0.9, 0.05, 0,
+                             0, 0, 0.05, 0.47, 0.11, 0.1, 0, 0, 0.11, 0.33};
+    double S[D * D] = {0}, x0[D] = {0.7, -1.3, 0.22, 2.9, -0.41};
+    for (int i = 0; i < D; i++) S[i * D + i] = 0.5 + 0.3 * i;
+    od_problem *p;
+    CU_ASSERT_EQUAL_FATAL(od_problem_quadratic_dense(D, A, NULL, S, &p), OD_OK);
+    const double betas[3][2] = {{0.9, 0.999}, {0, 0}, {0.37, 0.81}};
+    for (int k = 0; k < 3; k++) {
+        od_sde_hp hp = od_sde_hp_default();
+        hp.lr = 1;
+        hp.eps = 0;
+        hp.beta1 = betas[k][0];
+        hp.beta2 = betas[k][1];
+        od_sde_opt *adam, *sign;
+        CU_ASSERT_EQUAL_FATAL(od_sde_opt_alloc(od_sde_adam, &hp, D, &adam), OD_OK);
+        CU_ASSERT_EQUAL_FATAL(od_sde_opt_alloc(od_sde_signsgd, &hp, D, &sign), OD_OK);
+        for (uint32_t path = 0; path < 20; path++) {
+            double xa[D], xs[D];
+            od_stream s;
+            od_stream_init(&s, 5, 9);
+            memcpy(xa, x0, sizeof xa);
+            memcpy(xs, x0, sizeof xs);
+            od_stream_seek(&s, path, 0);
+            od_sde_opt_reset(adam);
+            CU_ASSERT_EQUAL(od_sde_opt_step(adam, p, 3, &s, xa), OD_OK);
+            od_stream_seek(&s, path, 0);
+            CU_ASSERT_EQUAL(od_sde_opt_step(sign, p, 3, &s, xs), OD_OK);
+            for (int i = 0; i < D; i++) OD_ASSERT_CLOSE(xa[i], xs[i], 8 * DBL_EPSILON * 4);
+        }
+        od_sde_opt_free(adam);
+        od_sde_opt_free(sign);
+    }
+    od_problem_free(p);
+}
+
 void od_test_suite_scaling_forms(void)
 {
     static const od_test_case cases[] = {
@@ -326,6 +368,7 @@ void od_test_suite_scaling_forms(void)
         {"LR-batch fits: recovery, the better form by RSS, runaway B_noise", test_lr_fits},
         {"McCandlish's eps_opt(B) = the linreg engine's one-step optimum", test_mccandlish},
         {"sign updates: exact optimum, Surge small-batch limit, diagonal H", test_sign_lr},
+        {"Adam's first step is the sign step", test_adam_first_step_is_sign},
         {NULL, NULL}};
     od_test_add("scaling forms", cases);
 }
