@@ -60,6 +60,12 @@ cJSON *od_fit_json_num(cJSON *o, const char *key, double v)
 
 
 /* Splits "a,b,c" into at most max column names (in place in buf). */
+int od_fit_make_dir(const char *dir)
+{
+    if (dir && od_mkdir_p(dir) != OD_OK) return od_cli_fail(CMD, OD_EXIT_USAGE, "%s", od_last_error());
+    return OD_EXIT_OK;
+}
+
 size_t od_fit_split_names(char *buf, const char **names, size_t max)
 {
     size_t k = 0;

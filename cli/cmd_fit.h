@@ -39,6 +39,9 @@ cJSON *od_fit_json_num(cJSON *o, const char *key, double v);
  * listing the files in the manifest; does nothing when dir is NULL. */
 int od_fit_write_outputs(const char *dir, od_manifest *m, od_table *const *tabs, size_t nt,
                          const od_figure *fig, const od_cli_common *c);
+/* Creates the output folder dir (nothing when NULL) once the input has been read and checked;
+ * returns OD_EXIT_OK or, having printed the reason, OD_EXIT_USAGE. */
+int od_fit_make_dir(const char *dir);
 /* Splits "a,b,c" into at most max column names (in place in buf); returns the count. */
 size_t od_fit_split_names(char *buf, const char **names, size_t max);
 

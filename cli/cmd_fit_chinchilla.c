@@ -70,10 +70,7 @@ int od_fit_chinchilla(const fit_opts *o, const char *file, const char *dir, od_m
                            file, kept, rows.n + rows.n_missing, rows.n_missing, rows.n - kept);
         goto done;
     }
-    if (dir && od_mkdir_p(dir) != OD_OK) {
-        code = od_cli_fail(CMD, OD_EXIT_USAGE, "%s", od_last_error());
-        goto done;
-    }
+    if ((code = od_fit_make_dir(dir))) goto done;
     od_scaling_fit_params fp = od_scaling_fit_default_params();
     fp.delta = o->huber;
     fp.progress = !o->c.quiet && !o->c.json;

@@ -73,10 +73,7 @@ int od_fit_powerlaw(const fit_opts *o, const char *file, const char *dir, od_man
     od_scaling_powerlaw f;
     od_table *tabs[2] = {0};
     od_figure *fig = NULL;
-    if (dir && od_mkdir_p(dir) != OD_OK) {
-        code = od_cli_fail(CMD, OD_EXIT_USAGE, "%s", od_last_error());
-        goto done;
-    }
+    if ((code = od_fit_make_dir(dir))) goto done;
     if (od_scaling_fit_powerlaw(c.n, c.v, c.v + c.n, o->offset, &f)) {
         code = od_cli_fail(CMD, OD_EXIT_ERROR, "%s", od_last_error());
         goto done;
@@ -145,10 +142,7 @@ int od_fit_loglinear(const fit_opts *o, const char *file, const char *dir, od_ma
         code = od_cli_fail(CMD, OD_EXIT_ERROR, "out of memory");
         goto done;
     }
-    if (dir && od_mkdir_p(dir) != OD_OK) {
-        code = od_cli_fail(CMD, OD_EXIT_USAGE, "%s", od_last_error());
-        goto done;
-    }
+    if ((code = od_fit_make_dir(dir))) goto done;
     for (size_t i = 0; i < c.n; i++)
         for (size_t j = 0; j < k; j++) X[i * k + j] = c.v[(j + 1) * c.n + i];
     if (od_scaling_fit_loglinear(c.n, k, X, c.v, &f)) {
@@ -227,10 +221,7 @@ int od_fit_lrbatch(const fit_opts *o, const char *file, const char *dir, od_mani
     od_figure *fig = NULL;
     cJSON *j = cJSON_CreateObject();
     int better = -1;
-    if (dir && od_mkdir_p(dir) != OD_OK) {
-        code = od_cli_fail(CMD, OD_EXIT_USAGE, "%s", od_last_error());
-        goto done;
-    }
+    if ((code = od_fit_make_dir(dir))) goto done;
     if (!o->c.json)
         printf("learning rate vs batch size fitted to %s (%zu rows, %zu with missing values), "
                "least squares on log lr\n", file, c.n, c.n_missing);
