@@ -20,20 +20,6 @@ static double predict_fn(const double th[OD_SCALING_NPAR], void *arg)
     return od_scaling_law_eval(&l, p->N, p->D);
 }
 
-typedef struct {
-    double C;
-    int what;   /* 0 N_opt, 1 D_opt, 2 tokens per parameter */
-} alloc_arg;
-
-static double alloc_fn(const double th[OD_SCALING_NPAR], void *arg)
-{
-    const alloc_arg *a = arg;
-    od_scaling_law l = od_scaling_law_from_theta(th);
-    od_scaling_alloc r;
-    if (od_scaling_allocate(&l, a->C, &r) != OD_OK) return NAN;
-    return a->what == 0 ? r.N_opt : a->what == 1 ? r.D_opt : r.tokens_per_param;
-}
-
 static void print_row(const char *name, double v, const od_scaling_boot *b, int q)
 {
     if (b && q >= 0)
@@ -156,9 +142,9 @@ int od_fit_chinchilla(const fit_opts *o, const char *file, const char *dir, od_m
         if (o->compute > 0) {
             static const char *an[3] = {"N_opt", "D_opt", "tokens_per_param"};
             for (int w = 0; w < 3; w++) {
-                alloc_arg aa = {o->compute, w};
+                od_exp_scaling_alloc_arg aa = {o->compute, w};
                 double s, lo, hi;
-                if (od_scaling_boot_interval(&boot, alloc_fn, &aa, &s, &lo, &hi) != OD_OK) continue;
+                if (od_scaling_boot_interval(&boot, od_exp_scaling_alloc_fn, &aa, &s, &lo, &hi) != OD_OK) continue;
                 od_fit_json_num(se, an[w], s);
                 cJSON *a = cJSON_AddArrayToObject(ci, an[w]);
                 cJSON_AddItemToArray(a, cJSON_CreateNumber(lo));

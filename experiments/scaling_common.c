@@ -121,6 +121,16 @@ od_table *od_exp_scaling_table(const char *name, const char *const *cols, size_t
     return t;
 }
 
+double od_exp_scaling_alloc_fn(const double theta[OD_SCALING_NPAR], void *arg)
+{
+    const od_exp_scaling_alloc_arg *a = arg;
+    const od_scaling_law l = od_scaling_law_from_theta(theta);
+    od_scaling_alloc r;
+    if (od_scaling_allocate(&l, a->C, &r) != OD_OK) return NAN;
+    return a->what == OD_EXP_SCALING_N_OPT ? r.N_opt : a->what == OD_EXP_SCALING_D_OPT ? r.D_opt
+                                                                                     : r.tokens_per_param;
+}
+
 od_table *od_exp_scaling_data_table(const char *name, const od_exp_scaling_rows *rows,
                                     const unsigned char *keep, int kept, const od_scaling_law *fit,
                                     const od_scaling_law *ref)

@@ -46,6 +46,16 @@ od_scaling_data *od_exp_scaling_kept_data(const od_exp_scaling_rows *rows, const
  * od_table_append), or NULL on failure. */
 od_table *od_exp_scaling_table(const char *name, const char *const *cols, size_t ncols);
 
+/* A quantity of the compute-optimal allocation at compute C as a function of theta (for
+ * od_scaling_boot_interval): arg is an od_exp_scaling_alloc_arg; NaN where the allocation is not
+ * defined. */
+enum { OD_EXP_SCALING_N_OPT, OD_EXP_SCALING_D_OPT, OD_EXP_SCALING_TOKENS };
+typedef struct {
+    double C;
+    int what;   /* OD_EXP_SCALING_N_OPT, _D_OPT or _TOKENS (tokens per parameter) */
+} od_exp_scaling_alloc_arg;
+double od_exp_scaling_alloc_fn(const double theta[OD_SCALING_NPAR], void *arg);
+
 /* Table NAME of the rows used in the fit (kept != 0: keep[i] != 0, or every row when keep is
  * NULL) or of the rows left out (kept == 0): log10_C, log10_N, N, D, loss, fit (the law's
  * prediction), residual (log loss - log fit), ref_residual (against `ref`, NaN without), line (in
