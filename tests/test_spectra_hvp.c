@@ -209,6 +209,7 @@ static void test_softmax(void)
             CU_ASSERT_TRUE(fabs(mean[a][k] / (double)cnt[a] - (k == (size_t)a)) < 5 * 0.5 / sqrt((double)cnt[a]));
     od_free(Y);
     free(lab);
+    od_free(X);
     od_free(x);
     od_free(H);
 }
