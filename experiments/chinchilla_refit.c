@@ -87,17 +87,6 @@ static double boot_quantile(const od_scaling_boot *b, int j, double p)
     return v;
 }
 
-typedef struct {
-    double C;
-} tpp_arg;
-
-static double tpp_fn(const double th[OD_SCALING_NPAR], void *arg)
-{
-    od_scaling_law l = od_scaling_law_from_theta(th);
-    od_scaling_alloc a;
-    return od_scaling_allocate(&l, ((tpp_arg *)arg)->C, &a) == OD_OK ? a.tokens_per_param : NAN;
-}
-
 /* Table of the parameters: ours (grid fit, MLE, bootstrap) and the published values. */
 static od_table *params_table(const od_scaling_fit *f, const od_scaling_mle *m,
                               const od_scaling_boot *b)
@@ -128,14 +117,13 @@ static od_table *params_table(const od_scaling_fit *f, const od_scaling_mle *m,
 static od_table *tokens_table(const od_scaling_law *law, const od_scaling_boot *b)
 {
     static const char *cols[] = {"C", "tokens_per_param", "boot_lo95", "boot_hi95", "hoffmann"};
-    od_table *t = od_table_alloc("tokens");
-    for (int c = 0; t && c < 5; c++) od_table_add_double(t, cols[c], NULL, 0);
+    od_table *t = od_exp_scaling_table("tokens", cols, 5);
     for (int i = 0; t && i <= 60; i++) {
-        tpp_arg a = {pow(10, 18 + 8.0 * i / 60)};
+        od_exp_scaling_alloc_arg a = {pow(10, 18 + 8.0 * i / 60), OD_EXP_SCALING_TOKENS};
         od_scaling_alloc x, h;
         double row[5] = {a.C, NAN, NAN, NAN, NAN};
         if (od_scaling_allocate(law, a.C, &x) == OD_OK) row[1] = x.tokens_per_param;
-        od_scaling_boot_interval(b, tpp_fn, &a, NULL, &row[2], &row[3]);
+        od_scaling_boot_interval(b, od_exp_scaling_alloc_fn, &a, NULL, &row[2], &row[3]);
         if (od_scaling_allocate(&od_scaling_hoffmann2022, a.C, &h) == OD_OK) row[4] = h.tokens_per_param;
         od_table_append(t, row);
     }
@@ -240,10 +228,10 @@ static int run(od_run *r)
 
     /* ---- allocation and the width of Hoffmann's interval ------------------------------------ */
     od_scaling_alloc al;
-    tpp_arg ta = {Cb};
+    od_exp_scaling_alloc_arg ta = {Cb, OD_EXP_SCALING_TOKENS};
     double tlo = NAN, thi = NAN;
     if ((st = od_scaling_allocate(L, Cb, &al)) ||
-        (st = od_scaling_boot_interval(&b, tpp_fn, &ta, NULL, &tlo, &thi)))
+        (st = od_scaling_boot_interval(&b, od_exp_scaling_alloc_fn, &ta, NULL, &tlo, &thi)))
         goto done;
     od_run_claim_check(r, "chinchilla-20-tokens", 20 >= tlo && 20 <= thi, al.tokens_per_param, 20,
                        "20 in 95% interval");

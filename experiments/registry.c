@@ -14,6 +14,7 @@ extern const od_experiment od_exp_outlier_align;
 extern const od_experiment od_exp_mlp_density;
 extern const od_experiment od_exp_chinchilla_refit;
 extern const od_experiment od_exp_synthetic_recovery;
+extern const od_experiment od_exp_lr_batch_rules;
 extern const od_experiment od_exp_linreg_exact_mc;
 extern const od_experiment od_exp_linreg_ema;
 extern const od_experiment od_exp_linreg_asgd;
@@ -59,5 +60,6 @@ const od_experiment *const od_exp_registry[] = {
     &od_exp_scalar_network_sharpness,
     &od_exp_chinchilla_refit,
     &od_exp_synthetic_recovery,
+    &od_exp_lr_batch_rules,
     NULL,
 };

@@ -110,7 +110,7 @@ od_scaling_data *od_exp_scaling_kept_data(const od_exp_scaling_rows *rows, const
     return d;
 }
 
-static od_table *new_table(const char *name, const char *const *cols, size_t ncols)
+od_table *od_exp_scaling_table(const char *name, const char *const *cols, size_t ncols)
 {
     od_table *t = od_table_alloc(name);
     for (size_t j = 0; t && j < ncols; j++)
@@ -121,13 +121,23 @@ static od_table *new_table(const char *name, const char *const *cols, size_t nco
     return t;
 }
 
+double od_exp_scaling_alloc_fn(const double theta[OD_SCALING_NPAR], void *arg)
+{
+    const od_exp_scaling_alloc_arg *a = arg;
+    const od_scaling_law l = od_scaling_law_from_theta(theta);
+    od_scaling_alloc r;
+    if (od_scaling_allocate(&l, a->C, &r) != OD_OK) return NAN;
+    return a->what == OD_EXP_SCALING_N_OPT ? r.N_opt : a->what == OD_EXP_SCALING_D_OPT ? r.D_opt
+                                                                                     : r.tokens_per_param;
+}
+
 od_table *od_exp_scaling_data_table(const char *name, const od_exp_scaling_rows *rows,
                                     const unsigned char *keep, int kept, const od_scaling_law *fit,
                                     const od_scaling_law *ref)
 {
     static const char *cols[] = {"log10_C", "log10_N", "N", "D", "loss", "fit", "residual",
                                  "ref_residual", "line"};
-    od_table *t = new_table(name, cols, 9);
+    od_table *t = od_exp_scaling_table(name, cols, 9);
     if (!t) return NULL;
     od_table_meta(t, "law", "L(N, D) = E + A N^-alpha + B D^-beta, E = %.6g, A = %.6g, B = %.6g, "
                   "alpha = %.6g, beta = %.6g", fit->E, fit->A, fit->B, fit->alpha, fit->beta);
@@ -169,25 +179,21 @@ static void ranges(const od_exp_scaling_rows *rows, double *c0, double *c1, doub
 od_table *od_exp_scaling_surface_table(const char *name, const od_exp_scaling_rows *rows,
                                        const od_scaling_law *fit, size_t nx, size_t ny)
 {
-    double cap = 0;   /* the colour scale covers the observed losses */
-    for (size_t i = 0; rows->L && i < rows->n; i++) cap = fmax(cap, rows->L[i]);
-    if (!(cap > 0)) cap = INFINITY;
     static const char *cols[] = {"log10_C", "log10_N", "loss"};
-    od_table *t = new_table(name, cols, 3);
+    od_table *t = od_exp_scaling_table(name, cols, 3);
     if (!t || nx < 2 || ny < 2) {
         od_table_free(t);
         return NULL;
     }
     double c0, c1, n0, n1;
     ranges(rows, &c0, &c1, &n0, &n1);
-    od_table_meta(t, "grid", "%zu x %zu points, loss = L(N, C/(6N)) of the fitted law, capped at the "
-                  "largest observed loss %g", nx, ny, cap);
+    od_table_meta(t, "grid", "%zu x %zu points, loss = L(N, C/(6N)) of the fitted law", nx, ny);
     for (size_t j = 0; j < ny; j++)
         for (size_t i = 0; i < nx; i++) {
             double lc = c0 + (c1 - c0) * (double)i / (double)(nx - 1);
             double ln = n0 + (n1 - n0) * (double)j / (double)(ny - 1);
             double N = pow(10, ln), D = pow(10, lc) / (6 * N);
-            double row[3] = {lc, ln, fmin(od_scaling_law_eval(fit, N, D), cap)};
+            double row[3] = {lc, ln, od_scaling_law_eval(fit, N, D)};
             if (od_table_append(t, row) != OD_OK) {
                 od_table_free(t);
                 return NULL;
@@ -201,7 +207,7 @@ od_table *od_exp_scaling_frontier_table(const char *name, const od_exp_scaling_r
 {
     static const char *cols[] = {"log10_C", "log10_N_opt", "tokens_per_param", "ref_log10_N_opt",
                                  "ref_tokens_per_param"};
-    od_table *t = new_table(name, cols, 5);
+    od_table *t = od_exp_scaling_table(name, cols, 5);
     if (!t) return NULL;
     double c0, c1, n0, n1;
     ranges(rows, &c0, &c1, &n0, &n1);
@@ -232,7 +238,7 @@ od_table *od_exp_scaling_histogram(const char *name, const double *x, size_t n, 
     static const char *cols[] = {"x", "density"};
     double *v = malloc((n ? n : 1) * sizeof *v);
     double *cnt = calloc(bins ? bins : 1, sizeof *cnt);
-    od_table *t = new_table(name, cols, 2);
+    od_table *t = od_exp_scaling_table(name, cols, 2);
     size_t m = 0;
     if (!v || !cnt || !t || bins == 0) goto fail;
     for (size_t k = 0; k < n; k++)
@@ -282,6 +288,15 @@ od_figure *od_exp_scaling_chinchilla_figure(const char *name, const char *title,
     od_figure_ylabel(f, "log₁₀ N (parameters)");
     od_figure_add(f, &(od_series){.table = surface, .x = "log10_C", .y = "log10_N", .z = "loss",
                                   .kind = OD_PLOT_HEATMAP});
+    /* the colour scale spans the observed losses: the fitted surface grows far beyond them in the
+     * corner of small N and small C, which would wash the data's range out */
+    double top = 0;
+    const od_table *obs[2] = {data, dropped};
+    for (int k = 0; k < 2; k++) {
+        const double *L = obs[k] ? od_table_column(obs[k], "loss") : NULL;
+        for (size_t i = 0; L && i < od_table_rows(obs[k]); i++) top = fmax(top, L[i]);
+    }
+    if (top > 0) od_figure_zrange(f, NAN, top);
     od_figure_add(f, &(od_series){.table = data, .x = "log10_C", .y = "log10_N",
                                   .kind = OD_PLOT_POINTS, .label = "runs used", .color = 7});
     if (dropped && od_table_rows(dropped))

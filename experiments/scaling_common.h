@@ -42,6 +42,20 @@ void od_exp_scaling_rows_free(od_exp_scaling_rows *r);
  * in od_last_error()). */
 od_scaling_data *od_exp_scaling_kept_data(const od_exp_scaling_rows *rows, const unsigned char *keep);
 
+/* A new table NAME with the double columns cols[0..ncols) and no rows (filled with
+ * od_table_append), or NULL on failure. */
+od_table *od_exp_scaling_table(const char *name, const char *const *cols, size_t ncols);
+
+/* A quantity of the compute-optimal allocation at compute C as a function of theta (for
+ * od_scaling_boot_interval): arg is an od_exp_scaling_alloc_arg; NaN where the allocation is not
+ * defined. */
+enum { OD_EXP_SCALING_N_OPT, OD_EXP_SCALING_D_OPT, OD_EXP_SCALING_TOKENS };
+typedef struct {
+    double C;
+    int what;   /* OD_EXP_SCALING_N_OPT, _D_OPT or _TOKENS (tokens per parameter) */
+} od_exp_scaling_alloc_arg;
+double od_exp_scaling_alloc_fn(const double theta[OD_SCALING_NPAR], void *arg);
+
 /* Table NAME of the rows used in the fit (kept != 0: keep[i] != 0, or every row when keep is
  * NULL) or of the rows left out (kept == 0): log10_C, log10_N, N, D, loss, fit (the law's
  * prediction), residual (log loss - log fit), ref_residual (against `ref`, NaN without), line (in
@@ -51,8 +65,7 @@ od_table *od_exp_scaling_data_table(const char *name, const od_exp_scaling_rows 
                                     const od_scaling_law *ref);
 
 /* Table NAME of the fitted loss on an nx by ny grid of (log10 C, log10 N) covering the rows with a
- * margin of a quarter decade: columns log10_C, log10_N, loss (capped at the largest observed loss,
- * so that the colour scale resolves the data's range). */
+ * margin of a quarter decade: columns log10_C, log10_N, loss. */
 od_table *od_exp_scaling_surface_table(const char *name, const od_exp_scaling_rows *rows,
                                        const od_scaling_law *fit, size_t nx, size_t ny);
 
@@ -66,8 +79,9 @@ od_table *od_exp_scaling_frontier_table(const char *name, const od_exp_scaling_r
 od_table *od_exp_scaling_histogram(const char *name, const double *x, size_t n, size_t stride,
                                    size_t bins);
 
-/* The figure of a Chinchilla fit: (1) the fitted loss over (log10 C, log10 N) with the rows (used
- * and dropped) and the compute-optimal frontier (and ref's, dashed); (2) log residuals against
+/* The figure of a Chinchilla fit: (1) the fitted loss over (log10 C, log10 N), its colour scale
+ * ending at the largest observed loss, with the rows (used and dropped) and the compute-optimal
+ * frontier (and ref's, dashed); (2) log residuals against
  * compute for the fit (and ref); with bootstrap histograms of alpha and beta, and of
  * a = beta/(alpha+beta), two more panels.  dropped, ref_label and the histograms may be NULL. */
 od_figure *od_exp_scaling_chinchilla_figure(const char *name, const char *title,

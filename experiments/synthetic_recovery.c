@@ -23,8 +23,8 @@
 enum { STREAM_NOISE = 1, STREAM_BOOT0 = 0x1000, MAX_REPS = 50000 };
 
 static const od_param params[] = {
-    {"reps", OD_PARAM_INT, 200, 24, 10, MAX_REPS, 0, NULL, NULL, "repetitions (data sets) M"},
-    {"bootstrap", OD_PARAM_INT, 200, 60, 20, 100000, 0, NULL, NULL, "bootstrap resamples per data set"},
+    {"reps", OD_PARAM_INT, 150, 24, 10, MAX_REPS, 0, NULL, NULL, "repetitions (data sets) M"},
+    {"bootstrap", OD_PARAM_INT, 150, 60, 20, 100000, 0, NULL, NULL, "bootstrap resamples per data set"},
     {"sigma", OD_PARAM_DOUBLE, 0.01, OD_SAME, 1e-4, 0.5, 0, NULL, NULL,
      "log-normal noise: sd of log L around the law"},
     {"budgets", OD_PARAM_INT, 9, OD_SAME, 3, 40, 0, NULL, NULL,

@@ -101,3 +101,69 @@ int od_scaling_fit_lr_batch(size_t n, const double *B, const double *eps, od_sca
     out->identified = res.x[1] >= lo - log(100.0) && res.x[1] <= hi + log(100.0);
     return OD_OK;
 }
+
+/* ---- one step on a quadratic model ------------------------------------------------------------ */
+
+int od_scaling_mccandlish(size_t d, const double *g, const double *H, const double *Sigma,
+                          od_scaling_noise_scale *out)
+{
+    memset(out, 0, sizeof *out);
+    double *Hg = od_vec_alloc(d ? d : 1);
+    if (!Hg) OD_ERROR("out of memory", OD_ENOMEM);
+    od_gemv(0, d, d, 1.0, H, g, 0.0, Hg);
+    const double gg = od_dot(d, g, g), gHg = od_dot(d, g, Hg);
+    od_free(Hg);
+    /* tr(H Sigma) = sum_ij H_ij Sigma_ji = sum_ij H_ij Sigma_ij for symmetric Sigma */
+    const double trHS = od_dot(d * d, H, Sigma);
+    double trS = 0;
+    for (size_t i = 0; i < d; i++) trS += Sigma[i * d + i];
+    if (!(gg > 0)) OD_ERRORF(OD_ERANGE, "McCandlish noise scale: |g|^2 = %g (no descent direction)", gg);
+    if (!(gHg > 0))
+        OD_ERRORF(OD_ERANGE, "McCandlish noise scale: g^T H g = %g is not positive (no finite "
+                  "optimal step)", gHg);
+    out->eps_max = gg / gHg;
+    out->B_noise = trHS / gHg;
+    out->B_simple = trS / gg;
+    out->dL_max = 0.5 * gg * gg / gHg;
+    return OD_OK;
+}
+
+double od_scaling_sign_lr_opt(size_t d, const double *g, const double *H, const double *sigma,
+                              double B)
+{
+    double *m = od_vec_alloc(d ? d : 1);
+    if (!m) return NAN;
+    double num = 0, trH = 0, diag = 0;   /* diag = sum_i H_ii m_i^2 */
+    for (size_t i = 0; i < d; i++) {
+        m[i] = isinf(B) ? (g[i] > 0) - (g[i] < 0) : erf(g[i] * sqrt(0.5 * B) / sigma[i]);
+        num += g[i] * m[i];
+        trH += H[i * d + i];
+        diag += H[i * d + i] * m[i] * m[i];
+    }
+    double mHm = 0;
+    for (size_t i = 0; i < d; i++) mHm += m[i] * od_dot(d, H + i * d, m);
+    od_free(m);
+    return num / (trH + mHm - diag);
+}
+
+int od_scaling_surge_params(size_t d, const double *g, const double *H, const double *sigma,
+                            double *eps_max, double *B_noise)
+{
+    double c = 0, a = 0, b = 0;
+    for (size_t i = 0; i < d; i++) {
+        const double si = g[i] / sigma[i];
+        c += g[i] * si;
+        a += H[i * d + i];
+        for (size_t j = 0; j < d; j++)
+            if (j != i) b += H[i * d + j] * si * (g[j] / sigma[j]);
+    }
+    c *= sqrt(2 / M_PI);
+    b *= 2 / M_PI;
+    *eps_max = *B_noise = NAN;
+    if (!(a > 0) || !(b > 0))
+        OD_ERRORF(OD_ERANGE, "Surge form: tr H = %g and the off-diagonal term b = %g must both be "
+                  "positive for a peak (b <= 0: the small-batch optimum grows like sqrt(B))", a, b);
+    *eps_max = c / (2 * sqrt(a * b));
+    *B_noise = a / b;
+    return OD_OK;
+}

@@ -9,7 +9,8 @@
  *   bootstrap.c   bootstrap over rows: standard errors, percentile intervals, the chi-square and
  *                 likelihood-ratio comparisons with a published parameter set
  *   powerlaw.c    power law with offset, log-linear multivariate power law (with standard errors)
- *   lrbatch.c     learning rate vs batch size: McCandlish and Surge forms
+ *   lrbatch.c     learning rate vs batch size: McCandlish and Surge forms, their fits, and the
+ *                 one-step optimal learning rate of SGD and of sign updates on a quadratic model
  *
  * Conventions (theory sheet scaling.md):
  *   L(N, D) = E + A N^-alpha + B D^-beta,  N parameters, D tokens, C = 6 N D FLOP,
@@ -351,5 +352,44 @@ double od_scaling_lr_eval(od_scaling_lr_form form, double eps_max, double B_nois
 /* Needs n >= 3 points with B, eps > 0. */
 int od_scaling_fit_lr_batch(size_t n, const double *B, const double *eps, od_scaling_lr_form form,
                             od_scaling_lr_fit *out);
+
+/* ---- the optimal learning rate of one step on a quadratic model (theory sheet §6) --------------
+ * On f(x) = f(x0) + g^T u + 1/2 u^T H u (u = x - x0; H symmetric d x d, row-major) one step
+ * x0 - eps V with a random direction V has the expected loss f(x0) - eps g^T E[V] + eps^2/2 E[V^T H V],
+ * so the optimal step is eps_opt = g^T E[V] / E[V^T H V], with no approximation. */
+
+/* SGD: V = the mean of B per-example gradients with mean g and covariance Sigma (d x d, symmetric),
+ * so E[V^T H V] = g^T H g + tr(H Sigma)/B and, after McCandlish, Kaplan, Amodei et al.,
+ * "An Empirical Model of Large-Batch Training" (arXiv 1812.06162, 2018, §2):
+ *   eps_opt(B) = eps_max / (1 + B_noise/B),   eps_max = |g|^2 / g^T H g,
+ *   B_noise = tr(H Sigma) / g^T H g,  B_simple = tr(Sigma) / |g|^2,  dL_max = |g|^4 / (2 g^T H g)
+ * (dL_max: the loss decrease of the optimal full-batch step).  OD_ERANGE when g = 0 or
+ * g^T H g <= 0 (no finite optimal step), naming the value. */
+typedef struct {
+    double eps_max, B_noise, B_simple, dL_max;
+} od_scaling_noise_scale;
+int od_scaling_mccandlish(size_t d, const double *g, const double *H, const double *Sigma,
+                          od_scaling_noise_scale *out);
+
+/* Sign updates (sign-SGD; also the first step of Adam with bias correction and eps = 0, for any
+ * beta1, beta2):
+ * V = sign(g~) with g~ ~ N(g, diag(sigma^2)/B), the model of Li et al., "Surge Phenomenon in
+ * Optimal Learning Rate and Batch Size Scaling" (NeurIPS 2024, §3).  With independent coordinates
+ * m_i = E V_i = erf(g_i sqrt(B/2) / sigma_i), E V_i V_j = m_i m_j (i != j) and V_i^2 = 1, so exactly
+ *   eps_opt(B) = sum_i g_i m_i / (tr H + m^T H m - sum_i H_ii m_i^2).
+ * B > 0 real; B = INFINITY gives the noiseless limit sum_i |g_i| / (s^T H s), s = sign(g).
+ * sigma_i > 0; the denominator is E[V^T H V] > 0 for positive definite H. */
+double od_scaling_sign_lr_opt(size_t d, const double *g, const double *H, const double *sigma,
+                              double B);
+
+/* The Surge form as the small-batch limit of od_scaling_sign_lr_opt (theory sheet §6.2 [D]; Li et
+ * al.'s regime B << pi sigma_i^2 / (2 g_i^2)): with erf(x) ~ 2x / sqrt(pi),
+ *   eps_opt(B) ~ c sqrt(B) / (a + b B),   c = sqrt(2/pi) sum_i g_i^2 / sigma_i,   a = tr H,
+ *   b = (2/pi) sum_{i != j} H_ij g_i g_j / (sigma_i sigma_j),
+ * which is eps_max / (1/2 (sqrt(B_noise/B) + sqrt(B/B_noise))) with B_noise = a/b and
+ * eps_max = c / (2 sqrt(a b)).  OD_ERANGE when a <= 0 or b <= 0 (no turning point: the
+ * small-batch optimum grows like sqrt(B) throughout, as with a diagonal H). */
+int od_scaling_surge_params(size_t d, const double *g, const double *H, const double *sigma,
+                            double *eps_max, double *B_noise);
 
 #endif /* OPTDYN_SCALING_H */
