@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,4 +183,33 @@ int od_test_count_lines(const char *s)
     int n = 0;
     for (; s && *s; s++) n += *s == '\n';
     return n;
+}
+
+char *od_test_out, *od_test_err;
+
+int od_test_cli(const char *exe, const char *cmd, const char *args)
+{
+    char a[8192];
+    snprintf(a, sizeof a, "%s%s%s", cmd ? cmd : "", cmd && *cmd ? " " : "", args);
+    free(od_test_out);
+    free(od_test_err);
+    od_test_out = od_test_err = NULL;
+    int st = od_test_run(exe, a, &od_test_out, &od_test_err);
+    if (!od_test_out) od_test_out = calloc(1, 1);
+    if (!od_test_err) od_test_err = calloc(1, 1);
+    return st;
+}
+
+int od_test_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int od_test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    int bad = fputs(text, f) < 0;
+    return (fclose(f) != 0 || bad) ? -1 : 0;
 }

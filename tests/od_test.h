@@ -62,6 +62,18 @@ void od_test_golden(const char *path, const char *golden, const char *const *var
  * (free with free()). */
 int od_test_run(const char *exe, const char *args, char **out, char **err);
 
+/* For CLI tests: runs "exe cmd args" (cmd may be NULL for no subcommand) through od_test_run and
+ * keeps the captured text in od_test_out and od_test_err — never NULL, "" when nothing was
+ * captured — until the next call.  Returns the exit status. */
+extern char *od_test_out, *od_test_err;
+int od_test_cli(const char *exe, const char *cmd, const char *args);
+
+/* 1 if path exists (file or folder). */
+int od_test_exists(const char *path);
+
+/* Writes text to path (truncating); 0 on success. */
+int od_test_write_file(const char *path, const char *text);
+
 /* Number of newline characters in s. */
 int od_test_count_lines(const char *s);
 

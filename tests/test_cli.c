@@ -10,26 +10,14 @@
 
 #include "od_test.h"
 
-static char *out_buf, *err_buf;
+#define out_buf od_test_out
+#define err_buf od_test_err
 
 /* Runs "optdyn ARGS"; returns the exit status; fills out_buf and err_buf. */
-static int cli(const char *args)
-{
-    free(out_buf);
-    free(err_buf);
-    int st = od_test_run(OD_CLI_PATH, args, &out_buf, &err_buf);
-    if (!out_buf) out_buf = calloc(1, 1);
-    if (!err_buf) err_buf = calloc(1, 1);
-    return st;
-}
+static int cli(const char *args) { return od_test_cli(OD_CLI_PATH, NULL, args); }
 
 #define lines od_test_count_lines
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
+#define exists od_test_exists
 
 static void test_help_version_list(void)
 {

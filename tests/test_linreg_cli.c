@@ -14,26 +14,12 @@
 
 void od_test_suite_linreg_cli(void);
 
-static char *out_buf, *err_buf;
+#define out_buf od_test_out
+#define err_buf od_test_err
+#define exists od_test_exists
 
 /* Runs "optdyn risk ARGS"; returns the exit status; fills out_buf and err_buf. */
-static int risk(const char *args)
-{
-    char a[4096];
-    snprintf(a, sizeof a, "risk %s", args);
-    free(out_buf);
-    free(err_buf);
-    int st = od_test_run(OD_CLI_PATH, a, &out_buf, &err_buf);
-    if (!out_buf) out_buf = calloc(1, 1);
-    if (!err_buf) err_buf = calloc(1, 1);
-    return st;
-}
-
-static int exists(const char *p)
-{
-    struct stat s;
-    return stat(p, &s) == 0;
-}
+static int risk(const char *args) { return od_test_cli(OD_CLI_PATH, "risk", args); }
 
 static double num(cJSON *j, const char *k)
 {

@@ -14,31 +14,18 @@
 
 #define DIR "od-test-tmp/scaling-cli"
 
-static char *std_out, *std_err;
+#define std_out od_test_out
+#define std_err od_test_err
 
-/* Runs `optdyn fit ARGS` (od_test_run: stdout and stderr captured through files); returns the exit
- * status and leaves the output in std_out and std_err (never NULL). */
-static int fit(const char *args)
-{
-    char a[4096];
-    snprintf(a, sizeof a, "fit %s", args);
-    free(std_out);
-    free(std_err);
-    int st = od_test_run(OD_CLI_PATH, a, &std_out, &std_err);
-    if (!std_out) std_out = calloc(1, 1);
-    if (!std_err) std_err = calloc(1, 1);
-    return st;
-}
+/* Runs `optdyn fit ARGS`; returns the exit status and leaves the output in std_out and std_err
+ * (never NULL). */
+static int fit(const char *args) { return od_test_cli(OD_CLI_PATH, "fit", args); }
 
 static void write_file(const char *name, const char *text)
 {
     char path[256];
     snprintf(path, sizeof path, DIR "/%s", name);
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
+    CU_ASSERT_EQUAL(od_test_write_file(path, text), 0);
 }
 
 /* The synthetic Chinchilla rows as a CSV with spaces in column names, a quoted text column with

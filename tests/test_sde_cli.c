@@ -13,26 +13,12 @@
 
 void od_test_suite_sde_cli(void);
 
-static char *out_buf, *err_buf;
+#define out_buf od_test_out
+#define err_buf od_test_err
+#define exists od_test_exists
 
 /* Runs "optdyn sde ARGS"; returns the exit status; fills out_buf and err_buf. */
-static int cli(const char *args)
-{
-    char a[4096];
-    snprintf(a, sizeof a, "sde %s", args);
-    free(out_buf);
-    free(err_buf);
-    int st = od_test_run(OD_CLI_PATH, a, &out_buf, &err_buf);
-    if (!out_buf) out_buf = calloc(1, 1);
-    if (!err_buf) err_buf = calloc(1, 1);
-    return st;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
+static int cli(const char *args) { return od_test_cli(OD_CLI_PATH, "sde", args); }
 
 #define BASE "--problem 'noisy-quadratic:d=1,lambda=2,s=1,x0=0' --optimizer sgd --lr 0.05 --batch 2 "
 

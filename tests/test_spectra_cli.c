@@ -11,25 +11,18 @@
 #include "od_test.h"
 #include "test_spectra.h"
 
-/* The captured output of the last run (od_test_run), released by the next one. */
+#define exists od_test_exists
+
+/* Runs "optdyn ARGS"; returns the exit status; io.out and io.err hold what it printed. */
 static struct {
     char *out, *err;
 } io;
-
-/* Runs "optdyn ARGS"; returns the exit status, or -1 when the output could not be captured. */
 static int cli(const char *args)
 {
-    free(io.out);
-    free(io.err);
-    io.out = io.err = NULL;
-    const int code = od_test_run(OD_CLI_PATH, args, &io.out, &io.err);
-    return io.out && io.err ? code : -1;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
+    int code = od_test_cli(OD_CLI_PATH, NULL, args);
+    io.out = od_test_out;
+    io.err = od_test_err;
+    return code;
 }
 
 static double num(cJSON *j, const char *key)
@@ -149,9 +142,6 @@ static void test_bad_input(void)
         if (!ok) fprintf(stderr, "\n  'optdyn %s': exit %d, stderr: %s", args, code, io.err);
         CU_ASSERT_TRUE(ok);
     }
-    free(io.out);
-    free(io.err);
-    io.out = io.err = NULL;
 }
 
 void od_test_suite_spectra_cli(void)
