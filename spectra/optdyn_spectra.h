@@ -692,6 +692,11 @@ typedef struct {
     int dense;           /* 1: power iteration on the dense matrix (r <= 64); 0: matrix-free */
     int warm;            /* 1 (default): start from the last Perron estimate of this workspace
                             when it is positive definite, else from I/r */
+    int lanczos;         /* 1: Lanczos (od_spectra_eigs, residual tol) on T, which is self-adjoint
+                            for tr(XᵀY), so ρ = λ_max(T); from the same start, with the bounds at
+                            the Ritz vector.  Needs O(gap^{-1/2}) applications where the power
+                            iteration needs O(gap^{-1}) (gap = 1 − λ_2/ρ, tiny for small η);
+                            max_iter, check_every unused.  0 (default): power iteration */
 } od_spectra_rho_params;
 
 od_spectra_rho_params od_spectra_rho_default_params(void);
@@ -705,7 +710,8 @@ typedef struct {
     int converged;       /* 1 tol reached, 2 decided (decide mode), 0 max_iter */
 } od_spectra_rho_result;
 
-/* ρ(T_η) restricted to W by power iteration from a positive definite start.  For a positive map
+/* ρ(T_η) restricted to W by power iteration (or, with prm->lanczos, by Lanczos) from a positive
+ * definite start.  For a positive map
  * the iterates stay in the PSD cone, the Perron root is ρ and, at a positive definite X,
  * λ_min(X^{-1/2}T(X)X^{-1/2}) <= ρ <= λ_max(X^{-1/2}T(X)X^{-1/2}).  The last iterate (the Perron
  * estimate, unit Frobenius norm) is kept in the workspace: od_spectra_stab_perron. */
