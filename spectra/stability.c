@@ -493,7 +493,7 @@ int od_spectra_stab_summarize(od_spectra_stab *st, od_spectra_stab_summary *q)
     const size_t r = h->r, n = h->n;
     memset(q, 0, sizeof *q);
     double *lam = od_vec_alloc(r), *V = od_vec_alloc(r * r), *Sg = od_vec_alloc(r * r),
-           *A = od_vec_alloc(r * r), *S = od_vec_alloc(n * n), *ls = od_vec_alloc(n);
+           *A = od_vec_alloc(r * r), *S = od_vec_alloc(n * n), *ls = od_vec_alloc(n > r ? n : r);   /* eigenvalues of S and Σ */
     int e = (lam && V && Sg && A && S && ls) ? OD_OK : od_error(OD_ENOMEM, __FILE__, __LINE__, "out of memory");
     if (e == OD_OK) e = od_symm_eigen(r, h->H, lam, V);
     if (e != OD_OK) goto done;

@@ -451,6 +451,34 @@ static void test_rho_lanczos(void)
     od_spectra_hset_free(one);
 }
 
+/* More dimensions than samples (r = 12 > n = 2, ranks 6): the non-uniformity s = λ_max(Σ)^{1/2},
+ * Σ = (1/n) Σ H_i² − H², against a direct computation (its eigenvalues are r numbers, not n). */
+static void test_summary_r_above_n(void)
+{
+    enum { D = 12 };
+    double H[2 * D * D], Hm[D * D], M[D * D], ev[D];
+    rand_psd(D, 6, 0.8, 61, 0, H);
+    rand_psd(D, 6, 1.1, 61, 1, H + D * D);
+    od_spectra_hset *h = dense_set(2, D, H);
+    CU_ASSERT_EQUAL(h->r, D);
+    od_spectra_stab *st;
+    CU_ASSERT_EQUAL_FATAL(od_spectra_stab_alloc(h, OD_SPECTRA_SAMPLE_REPLACEMENT, 1, &st), OD_OK);
+    od_spectra_stab_summary q;
+    CU_ASSERT_EQUAL(od_spectra_stab_summarize(st, &q), OD_OK);
+    for (size_t a = 0; a < D * D; a++) Hm[a] = 0.5 * (H[a] + H[D * D + a]);
+    for (size_t a = 0; a < D; a++)
+        for (size_t b = 0; b < D; b++) {
+            double v = 0;
+            for (size_t c = 0; c < D; c++)
+                v += 0.5 * (H[a * D + c] * H[c * D + b] + H[D * D + a * D + c] * H[D * D + c * D + b]) - Hm[a * D + c] * Hm[c * D + b];
+            M[a * D + b] = v;
+        }
+    CU_ASSERT_EQUAL(od_symm_eigen(D, M, ev, NULL), OD_OK);
+    OD_ASSERT_REL(q.nonuniformity, sqrt(ev[0]), 1e-11);
+    od_spectra_stab_free(st);
+    od_spectra_hset_free(h);
+}
+
 /* Over-parameterised minimum: n = 4 rank-one samples in d = 11.  W = span{g_i} (r = 4); ρ on W
  * matches the full d² operator's spectrum minus the neutral flat part (ρ_full = max(ρ_W, 1)). */
 static void test_flat_directions(void)
@@ -623,6 +651,7 @@ void od_test_suite_spectra_stability(void)
         {"the reconstructed Dexter condition: a counterexample in 2-D", test_dexter_reconstruction_counterexample},
         {"ρ: matrix-free = dense = GSL nonsymmetric eigensolver", test_dense_vs_free_vs_gsl},
         {"ρ by Lanczos: T symmetric, = λ_max(T), inside the bounds, where the power iteration stalls", test_rho_lanczos},
+        {"summary with more dimensions than samples: non-uniformity", test_summary_r_above_n},
         {"over-parameterised minimum: reduction to W = range(H)", test_flat_directions},
         {"per-sample sources: dense = actions (range finder); errors", test_sources},
         {"problem source: linear regression x_i x_iᵀ", test_problem_source},
