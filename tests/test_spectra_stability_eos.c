@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "experiments/optdyn_experiments.h"
 #include "od_test.h"
 #include "sde/optdyn_sde.h"
 #include "test_spectra.h"
@@ -182,45 +181,6 @@ static void test_eos_analyze(void)
     CU_ASSERT_EQUAL(od_test_errors_end(), 2);
 }
 
-/* Runs experiment `name` at --quick sizes with the assignments on 1 and 2 threads (no pictures) and
- * compares the listed tables byte for byte. */
-static void same_tables(const char *name, char **assign, size_t na, const char *const *files)
-{
-    const od_experiment *e = od_exp_find(name);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    char dirs[2][600];
-    const int t0 = od_threads();
-    for (int t = 1; t <= 2; t++) {
-        char tag[64];
-        snprintf(tag, sizeof tag, "%s-threads%d", name, t);
-        snprintf(dirs[t - 1], sizeof dirs[0], "%s", od_test_tmpdir(tag));
-        od_params v;
-        CU_ASSERT_EQUAL_FATAL(od_exp_params(e, 1, assign, na, &v), OD_OK);
-        od_run_options o = od_run_default_options();
-        o.out_root = dirs[t - 1];
-        o.threads = t;
-        o.render = 0;
-        o.quiet = 1;
-        od_exp_result res;
-        CU_ASSERT_EQUAL(od_exp_run(e, &v, &o, &res), OD_OK);
-        CU_ASSERT_EQUAL(od_exp_result_failures(&res), 0);
-        od_exp_result_free(&res);
-        od_params_free(&v);
-    }
-    od_set_threads(t0);
-    for (size_t k = 0; files[k]; k++) {
-        char a[700], b[700];
-        snprintf(a, sizeof a, "%s/%s/%s", dirs[0], name, files[k]);
-        snprintf(b, sizeof b, "%s/%s/%s", dirs[1], name, files[k]);
-        char *ta = od_test_slurp(a), *tb = od_test_slurp(b);
-        CU_ASSERT_PTR_NOT_NULL(ta);
-        CU_ASSERT_TRUE(ta && tb && strcmp(ta, tb) == 0);
-        if (ta && tb && strcmp(ta, tb)) fprintf(stderr, "\n  %s: %s differs between 1 and 2 threads\n", name, files[k]);
-        free(ta);
-        free(tb);
-    }
-}
-
 /* The divergence map of coherence-map (od_map over cells, runs inside) and the ρ(η) curves and
  * Lyapunov sweep of stability-2d (od_map over curves and grid points, ensembles inside). */
 static void test_sweeps_thread_invariant(void)
@@ -228,10 +188,10 @@ static void test_sweeps_thread_invariant(void)
     char *cm[] = {"n=40", "sigma_max=20", "sigma_step=3", "batch_max=20", "batch_step=3", "reps=5", "steps=300",
                   "random_sets=10"};
     const char *cm_files[] = {"map.tsv", "boundaries.tsv", "dexter_condition.tsv", NULL};
-    same_tables("coherence-map", cm, sizeof cm / sizeof cm[0], cm_files);
+    od_test_exp_threads("coherence-map", cm, sizeof cm / sizeof cm[0], cm_files);
     char *s2[] = {"grid=20", "mc_paths=500", "lyap_steps=400", "lyap_paths=40", "lyap_grid=6"};
     const char *s2_files[] = {"rho_curves.tsv", "lyapunov.tsv", "thresholds.tsv", "mc_vs_exact.tsv", NULL};
-    same_tables("stability-2d", s2, sizeof s2 / sizeof s2[0], s2_files);
+    od_test_exp_threads("stability-2d", s2, sizeof s2 / sizeof s2[0], s2_files);
 }
 
 void od_test_suite_spectra_stability_eos(void)
