@@ -99,10 +99,10 @@ static int one_run(od_run *r, const od_problem *p, eos_run *e)
         st = od_spectra_eos_run(p, x, e->lr, &ep, &e->er);
     }
     if (st == OD_OK && e->er.diverged_at >= 0)
-        st = od_error(OD_EDIVERGED, __FILE__, __LINE__, "edge-of-stability: GD with η = %g diverged at step %ld", e->lr,
+        st = od_error(OD_EDIVERGED, __FILE__, __LINE__, "GD with η = %g diverged at step %ld", e->lr,
                       e->er.diverged_at);
     if (st == OD_OK && dc.next != dc.checks)
-        st = od_error(OD_EINVAL, __FILE__, __LINE__, "edge-of-stability: %zu of %zu dense checkpoints reached", dc.next, dc.checks);
+        st = od_error(OD_EINVAL, __FILE__, __LINE__, "%zu of %zu dense checkpoints reached", dc.next, dc.checks);
     if (st == OD_OK) st = od_spectra_eos_analyze(&e->er, e->lr, &e->s);
     e->dense_err = dc.err;
     od_free(x);
@@ -141,12 +141,12 @@ static void notes(od_run *r, const eos_run *e)
 static int tables(od_run *r, const eos_run e[2], od_table *tl, od_table *ts, od_table *tq, od_table *tw)
 {
     const size_t T = e[0].er.steps_done, ns = e[0].er.n_sharp;
-    if (e[1].er.steps_done != T || e[1].er.n_sharp != ns) OD_ERROR("edge-of-stability: runs of different lengths", OD_EINVAL);
+    if (e[1].er.steps_done != T || e[1].er.n_sharp != ns) OD_ERROR("runs of different lengths", OD_EINVAL);
     double *v = od_vec_alloc(T + 1), *w = od_vec_alloc(ns);
     if (!v || !w) {
         od_free(v);
         od_free(w);
-        OD_ERROR("edge-of-stability: out of memory", OD_ENOMEM);
+        OD_ERROR("out of memory", OD_ENOMEM);
     }
     char c[48];
     for (size_t t = 0; t <= T; t++) v[t] = (double)t;
@@ -204,7 +204,7 @@ static int figure(od_run *r, const eos_run e[2], const od_table *tl, const od_ta
                   const od_table *tw)
 {
     od_figure *f = od_figure_alloc("edge_of_stability", "Gradient descent at the edge of stability");
-    if (!f) OD_ERROR("edge-of-stability: out of memory", OD_ENOMEM);
+    if (!f) OD_ERROR("out of memory", OD_ENOMEM);
     char lab[2][96], c[48];
     for (int i = 0; i < 2; i++) snprintf(lab[i], sizeof lab[i], "η = %.4g (2/η = %.3g λ₀)", e[i].lr, 2 / e[i].lr / e[i].lam0);
     od_figure_layout(f, 3, 1);
@@ -273,11 +273,11 @@ static int run(od_run *r)
     OD_TRY(od_exp_problem(od_run_str(r, "model"), od_run_seed(r), &p));
     if (!p->x0) {
         od_problem_free(p);
-        OD_ERROR("edge-of-stability: the model has no start point x0", OD_EINVAL);
+        OD_ERROR("the model has no start point x0", OD_EINVAL);
     }
     if (p->dim > 3000) {
         od_problem_free(p);
-        OD_ERROR("edge-of-stability: d above 3000 (the checkpoints build the dense Hessian)", OD_ERANGE);
+        OD_ERROR("d above 3000 (the checkpoints build the dense Hessian)", OD_ERANGE);
     }
     /* the step sizes, from the sharpness at x0 before any step */
     eos_run e[2] = {{0}};
@@ -286,7 +286,7 @@ static int run(od_run *r)
     int st = od_spectra_sharpness_alloc(p, 1, 1e-10, od_run_seed(r), &sh);
     if (st == OD_OK) st = od_spectra_sharpness_eval(sh, p->x0, &lam0, NULL);
     od_spectra_sharpness_free(sh);
-    if (st == OD_OK && !(lam0 > 0)) st = od_error(OD_EINVAL, __FILE__, __LINE__, "edge-of-stability: sharpness %g at x0 is not positive", lam0);
+    if (st == OD_OK && !(lam0 > 0)) st = od_error(OD_EINVAL, __FILE__, __LINE__, "sharpness %g at x0 is not positive", lam0);
     for (int i = 0; st == OD_OK && i < 2; i++) {
         const double given = od_run_num(r, i ? "lr2" : "lr1");
         e[i].lam0 = lam0;

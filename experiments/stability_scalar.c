@@ -81,16 +81,30 @@ static void start(size_t D, double S, double pert, double *w)
     for (size_t i = 0; i < D; i++) w[i] = sqrt(0.5 * (lo + hi) + c[i]);
 }
 
+/* The excess list: 1 to MAX_RUNS positive increasing values (checked before any work). */
+static int parse_excess(const char *text, double *ex, size_t *ne)
+{
+    OD_TRY(od_parse_doubles(text, '|', ex, MAX_RUNS, ne, "excess"));
+    for (size_t k = 0; k < *ne; k++)
+        if (!(ex[k] > 0) || (k && ex[k] <= ex[k - 1]))
+            OD_ERRORF(OD_ERANGE, "excess: the values must be positive and increasing ('%s')", text);
+    return OD_OK;
+}
+
+static int validate(const od_params *v)
+{
+    double ex[MAX_RUNS];
+    size_t ne;
+    return parse_excess(od_params_str(v, "excess"), ex, &ne);
+}
+
 static int run(od_run *r)
 {
     const double eta = od_run_num(r, "eta"), pert = od_run_num(r, "pert");
     const long steps = od_run_int(r, "steps");
     double ex[MAX_RUNS];
     size_t ne = 0;
-    OD_TRY(od_parse_doubles(od_run_str(r, "excess"), '|', ex, MAX_RUNS, &ne, "excess"));
-    for (size_t k = 0; k < ne; k++)
-        if (!(ex[k] > 0) || (k && ex[k] <= ex[k - 1]))
-            OD_ERROR("scalar-network-sharpness: excess values must be positive and increasing", OD_ERANGE);
+    OD_TRY(parse_excess(od_run_str(r, "excess"), ex, &ne));
     const double edge = 2 / eta;
     od_table *tt[2] = {od_table_alloc("trajectory_d2"), od_table_alloc("trajectory_d3")},
              *tf = od_table_alloc("final");
@@ -259,5 +273,6 @@ const od_experiment od_exp_scalar_network_sharpness = {
     .n_params = sizeof params / sizeof params[0],
     .claims = claims,
     .n_claims = sizeof claims / sizeof claims[0],
+    .validate = validate,
     .run = run,
 };
