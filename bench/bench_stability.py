@@ -4,7 +4,8 @@
 Builds the same dense mean-square operator the way a paper's script would,
     T = I - eta (kron(H, I) + kron(I, H)) + eta^2 [(1 + beta - alpha) kron(H, H) + (alpha/n) sum_i kron(H_i, H_i)],
 from the per-sample Hessians written by bench_stability (raw float64, n blocks of d-by-d), then
-  (1) rho(T) at one eta with scipy.linalg.eigvals (all d^2 eigenvalues), and
+  (1) rho(T) at one eta with scipy.linalg.eigvals (all d^2 eigenvalues), at a small eta with
+      scipy.linalg.eigvalsh (T is symmetric: rho = its largest eigenvalue), and
   (2) the threshold eta* by the same grid + bisection as optdyn, rho by power iteration (T @ x, warm-started
       from the previous vector, stopped when the estimate changes by < tol relative).
 Output lines: "RESULT<TAB>name<TAB>seconds<TAB>count<TAB>value".
@@ -21,6 +22,7 @@ def main():
     ap.add_argument("--d", type=int, required=True)
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--eta", type=float, required=True, help="eta for the eigvals comparison")
+    ap.add_argument("--eta-small", type=float, default=None, help="small eta for the eigvalsh comparison")
     ap.add_argument("--grid", type=int, default=64)
     ap.add_argument("--tol", type=float, default=1e-10)
     ap.add_argument("--rho-tol", type=float, default=1e-12)
@@ -50,6 +52,13 @@ def main():
     te = time.perf_counter() - t0
     print("RESULT\teigvals\t%.6f\t1\t%.17g" % (te, np.abs(ev).max()))
     sys.stdout.flush()
+
+    if a.eta_small is not None:                     # T is symmetric: eigvalsh, largest eigenvalue
+        t0 = time.perf_counter()
+        evs = scipy.linalg.eigvalsh(T(a.eta_small))
+        ts = time.perf_counter() - t0
+        print("RESULT\teigvalsh\t%.6f\t1\t%.17g" % (ts, evs[-1]))
+        sys.stdout.flush()
 
     lam1 = np.linalg.eigvalsh(H)[-1]
     x = np.eye(d).ravel() / np.sqrt(d)

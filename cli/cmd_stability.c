@@ -48,16 +48,44 @@ static int build_set(const stab_opts *o, od_spectra_hset **h, od_problem **p)
     return od_spectra_hset_problem(pr, pr->xstar ? pr->xstar : pr->x0, &hp, h);
 }
 
+/* The ρ(η) curve through od_map: point j at η = (j + 1)·step, each with its own workspace (so the
+ * bytes do not depend on the thread count); out = {ρ, T applications}. */
+typedef struct {
+    const od_spectra_hset *h;
+    od_spectra_sampling s;
+    size_t B;
+    const od_spectra_rho_params *rp;
+    double step;
+} curve_cfg;
+
+static int curve_point(size_t j, double *out, void *ws, void *arg)
+{
+    (void)ws;
+    const curve_cfg *c = arg;
+    od_spectra_stab *st = NULL;
+    OD_TRY(od_spectra_stab_alloc(c->h, c->s, c->B, &st));
+    od_spectra_rho_result rr;
+    const int e = od_spectra_stab_rho(st, c->step * (double)(j + 1), c->rp, &rr);
+    out[0] = rr.rho;
+    out[1] = (double)rr.applications;
+    od_spectra_stab_free(st);
+    return e;
+}
+
 static int compute(const stab_opts *o, od_spectra_stab *st, stab_out *so)
 {
     OD_TRY(od_spectra_stab_summarize(st, &so->q));
+    /* values of ρ by Lanczos (T is self-adjoint; the power iteration needs O(1/gap) applications and
+     * the gap is tiny at small η); the threshold search by the power iteration, whose Collatz–Wielandt
+     * bounds decide the side of ρ = 1 in a few iterations away from the crossing */
     od_spectra_rho_params rp = od_spectra_rho_default_params();
     rp.dense = o->dense;
+    rp.lanczos = 1;
     so->eta_star = so->rho = so->rho_lo = so->rho_hi = NAN;
     if (o->threshold) {
         od_spectra_threshold_params tp = od_spectra_threshold_default_params();
         tp.grid = (size_t)o->grid;
-        tp.rho = rp;
+        tp.rho.dense = o->dense;
         OD_TRY(od_spectra_stab_threshold(st, &tp, &so->tr));
         so->eta_star = so->tr.eta;
     } else {
@@ -66,20 +94,25 @@ static int compute(const stab_opts *o, od_spectra_stab *st, stab_out *so)
         so->rho = rr.rho;
         so->rho_lo = rr.lo;
         so->rho_hi = rr.hi;
-        if (!rr.converged) fprintf(stderr, "optdyn stability: warning: the power iteration stopped at %zu iterations\n", rr.iters);
+        if (!rr.converged) fprintf(stderr, "optdyn stability: warning: Lanczos stopped before the residual test (%zu steps)\n", rr.iters);
     }
     /* ρ(T_η) on a grid up to 1.25 · 2/λ_max, for the table and the figure */
     so->curve = od_table_alloc("rho_curve");
     if (!so->curve) return OD_ENOMEM;
     const char *cols[] = {"eta", "rho", "half_log_rho"};
     for (int c = 0; c < 3; c++) od_table_add_double(so->curve, cols[c], NULL, 0);
-    for (long j = 1; j <= o->curve; j++) {
-        const double eta = 1.25 * so->q.gd_threshold * (double)j / (double)o->curve;
-        od_spectra_rho_result rr;
-        OD_TRY(od_spectra_stab_rho(st, eta, &rp, &rr));
-        const double row[3] = {eta, rr.rho, 0.5 * log(rr.rho)};
+    curve_cfg cc = {od_spectra_stab_hset(st), od_spectra_stab_sampling(st), od_spectra_stab_batch(st), &rp,
+                    1.25 * so->q.gd_threshold / (double)o->curve};
+    double *cv = od_vec_alloc(2 * (size_t)o->curve);
+    if (!cv) return OD_ENOMEM;
+    int e = od_map((size_t)o->curve, 2, cv, curve_point, NULL, NULL, &cc, NULL);
+    for (long j = 0; e == OD_OK && j < o->curve; j++) {
+        const double row[3] = {cc.step * (double)(j + 1), cv[2 * j], 0.5 * log(cv[2 * j])};
         od_table_append(so->curve, row);
+        so->applications += (uint64_t)cv[2 * j + 1];
     }
+    od_free(cv);
+    OD_TRY(e);
     if (o->lyapunov > 0) {
         od_spectra_run_params lp = od_spectra_run_default_params();
         lp.steps = (size_t)o->lyapunov;
@@ -89,7 +122,7 @@ static int compute(const stab_opts *o, od_spectra_stab *st, stab_out *so)
         const double eta = o->threshold ? so->eta_star : o->lr;
         OD_TRY(od_spectra_stab_lyapunov(st, eta, &lp, &so->ly));
     }
-    so->applications = od_spectra_stab_applications(st);
+    so->applications += od_spectra_stab_applications(st);
     return OD_OK;
 }
 
@@ -99,6 +132,7 @@ static int write_outputs(const stab_opts *o, const char *dir, const od_spectra_h
     od_table *t = od_table_alloc("summary");
     od_manifest *m = od_manifest_alloc("stability");
     od_figure *f = od_figure_alloc("stability", "Mean-square stability of linearised SGD");
+    od_table *lrp = NULL;
     int st = (t && m && f) ? OD_OK : OD_ENOMEM;
     if (st == OD_OK) {
         od_table_meta(t, "hessians", "%s", h->label);
@@ -119,17 +153,27 @@ static int write_outputs(const stab_opts *o, const char *dir, const od_spectra_h
         if ((st = od_table_write(t, dir)) == OD_OK) st = od_table_write(so->curve, dir);
         od_manifest_file(m, "summary.tsv");
         od_manifest_file(m, "rho_curve.tsv");
+        if (st == OD_OK && !o->threshold && (lrp = od_table_alloc("lr_point")) != NULL) {
+            od_table_add_double(lrp, "eta", &o->lr, 1);
+            od_table_add_double(lrp, "rho", &so->rho, 1);
+            st = od_table_write(lrp, dir);
+            od_manifest_file(m, "lr_point.tsv");
+        }
     }
     if (st == OD_OK) {
         od_figure_xlabel(f, "learning rate η");
         od_figure_ylabel(f, "ρ(T_η), spectral radius of the second-moment map");
         od_figure_add(f, &(od_series){.table = so->curve, .x = "eta", .y = "rho", .kind = OD_PLOT_LINES,
-                                      .label = "ρ(T_η) (exact, power iteration)"});
+                                      .label = "ρ(T_η) (exact, Lanczos on T)"});
+        if (lrp) {   /* the asked η as a point on the curve (a vertical line's label at small η is unreadable) */
+            char lab[96];
+            snprintf(lab, sizeof lab, "η = %g (--lr): ρ = %.6g", o->lr, so->rho);
+            od_figure_add(f, &(od_series){.table = lrp, .x = "eta", .y = "rho", .kind = OD_PLOT_POINTS, .label = lab, .color = 2});
+        }
         od_figure_hline(f, 1.0, "ρ = 1");
         od_figure_vline(f, so->q.gd_threshold, "2/λ_max (GD)");
         od_figure_vline(f, so->q.wme_lr, "one-step bound (Wu, Ma & E)");
         if (isfinite(so->eta_star)) od_figure_vline(f, so->eta_star, "η* (mean square)");
-        if (!o->threshold) od_figure_vline(f, o->lr, "--lr");
         od_figure_yrange(f, 0, 2.5);
         od_figure_key(f, "top left");
         st = od_figure_write(f, dir, o->c.fmt, !o->c.no_plot);
@@ -137,6 +181,7 @@ static int write_outputs(const stab_opts *o, const char *dir, const od_spectra_h
     }
     if (st == OD_OK) st = od_manifest_write(m, dir);
     od_table_free(t);
+    od_table_free(lrp);
     od_manifest_free(m);
     od_figure_free(f);
     return st;
@@ -185,8 +230,8 @@ static void print_json(const stab_opts *o, const od_spectra_hset *h, const stab_
 
 static void print_text(const stab_opts *o, const od_spectra_hset *h, const stab_out *so, const char *dir)
 {
-    printf("per-sample Hessians: %s\n  n = %zu, d = %zu, dim W = r = %zu%s; sampling %s, B = %ld\n", h->label, h->n, h->d,
-           h->r, h->r < h->d ? " (flat directions left out)" : "", o->sampling, o->batch);
+    printf("%s%s\n  n = %zu, d = %zu, dim W = r = %zu%s; sampling %s, B = %ld\n", o->hessians ? "per-sample Hessians from " : "",
+           h->label, h->n, h->d, h->r, h->r < h->d ? " (flat directions left out)" : "", o->sampling, o->batch);
     printf("  sharpness λ_max(H) = %.10g, tr H = %.10g, GD threshold 2/λ_max = %.10g\n", so->q.sharpness, so->q.trace,
            so->q.gd_threshold);
     if (o->threshold) {
@@ -194,7 +239,7 @@ static void print_text(const stab_opts *o, const od_spectra_hset *h, const stab_
         if (so->tr.n_cross > 1) printf("   (%zu crossings of ρ = 1 on the grid: see --json)", so->tr.n_cross);
         printf("\n");
     } else {
-        printf("  ρ(T) at η = %g: %.12g  (%s in mean square; bounds [%.6g, %.6g])\n", o->lr, so->rho,
+        printf("  ρ(T) at η = %g: %.12g  (%s in mean square; certified bounds [%.10g, %.10g])\n", o->lr, so->rho,
                so->rho < 1 ? "stable" : "unstable", so->rho_lo, so->rho_hi);
     }
     printf("  coherence σ = %.6g (Dexter et al.), reconstructed sufficient condition for instability: η > %.6g\n",
@@ -203,8 +248,9 @@ static void print_text(const stab_opts *o, const od_spectra_hset *h, const stab_
            so->q.nonuniformity, so->q.wme_lr);
     printf("  2/tr H = %.6g (Wu & Su 2023)\n", so->q.trace_lr);
     if (o->lyapunov > 0)
-        printf("  top Lyapunov exponent at η = %g: %.6g ± %.2g (SE, %zu paths of %zu steps)\n",
-               o->threshold ? so->eta_star : o->lr, so->ly.mean, so->ly.se, so->ly.paths, so->ly.steps);
+        printf("  top Lyapunov exponent at η = %g: %.6g ± %.2g (SE; %zu paths of %ld steps, the first %ld not averaged)\n",
+               o->threshold ? so->eta_star : o->lr, so->ly.mean, so->ly.se, so->ly.paths, o->lyapunov,
+               o->lyapunov - (long)so->ly.steps);
     printf("  written to %s/\n", dir);
 }
 
@@ -223,7 +269,7 @@ int od_cmd_stability(int argc, char **argv)
         {"--paths", OD_OPT_INT, &o.paths, 2, 1e7, "P", "--lyapunov: runs (default 32)"},
         {"--grid", OD_OPT_INT, &o.grid, 2, 1e5, "G", "--threshold: grid points on (0, 2/λ_max] (default 64)"},
         {"--curve", OD_OPT_INT, &o.curve, 2, 1e5, "N", "points of the ρ(η) table and figure (default 60)"},
-        {"--dense", OD_OPT_FLAG, &o.dense, 0, 0, NULL, "power iteration on the dense r²-by-r² matrix of T (r <= 64)"},
+        {"--dense", OD_OPT_FLAG, &o.dense, 0, 0, NULL, "apply T as its dense r²-by-r² matrix (r <= 64)"},
     };
     size_t n = 11;
     n += od_cli_common_opts(&o.c, 0, opts + n, 24 - n);

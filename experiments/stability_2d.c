@@ -110,6 +110,64 @@ static int mc_path(uint32_t path, double *obs, void *ws, void *arg)
     return 0;
 }
 
+typedef struct {
+    const od_spectra_hset *h;
+    const double *eta;
+    size_t G;
+    const double *bl;
+    size_t nb;
+} curve_cfg;
+
+/* Item (s, b): ρ(T_η) along the η grid for scheme s and batch bl[b]. */
+static int curve_item(size_t i, double *out, void *ws, void *arg)
+{
+    (void)ws;
+    const curve_cfg *c = arg;
+    od_spectra_stab *st = NULL;
+    OD_TRY(od_spectra_stab_alloc(c->h, (od_spectra_sampling)(i / c->nb), (size_t)c->bl[i % c->nb], &st));
+    int e = OD_OK;
+    for (size_t j = 0; e == OD_OK && j < c->G; j++) {
+        od_spectra_rho_result rr;
+        e = od_spectra_stab_rho(st, c->eta[j], NULL, &rr);
+        out[j] = rr.rho;
+    }
+    od_spectra_stab_free(st);
+    return e;
+}
+
+typedef struct {
+    const od_spectra_hset *h;
+    double B, eta_star[3];
+    size_t LG;
+    const od_spectra_run_params *lp;
+} lyap_cfg;
+
+/* The Lyapunov grid: η/η* from 0.25 to 3. */
+static double lyap_factor(size_t j, size_t LG) { return 0.25 + 2.75 * (double)j / (double)(LG - 1); }
+
+/* Item (j, s): {λ_L, its SE, ½ log ρ(T), zeroed paths} at η = lyap_factor(j) η*_s, batch B. */
+static int lyap_item(size_t i, double *out, void *ws, void *arg)
+{
+    (void)ws;
+    const lyap_cfg *c = arg;
+    const size_t j = i / 3, s = i % 3;
+    const double eta = lyap_factor(j, c->LG) * c->eta_star[s];
+    od_spectra_stab *st = NULL;
+    OD_TRY(od_spectra_stab_alloc(c->h, (od_spectra_sampling)s, (size_t)c->B, &st));
+    od_spectra_lyap_result ly;
+    od_spectra_rho_result rr;
+    int e = od_spectra_stab_lyapunov(st, eta, c->lp, &ly);
+    if (e == OD_OK) e = od_spectra_stab_rho(st, eta, NULL, &rr);
+    if (e == OD_OK) {
+        out[0] = ly.mean;
+        out[1] = ly.se;
+        out[2] = 0.5 * log(rr.rho);
+        out[3] = (double)ly.zeroed;
+    }
+    od_spectra_stab_free(st);
+    return e;
+}
+
 static int validate(const od_params *v)
 {
     double b[MAX_B];
@@ -180,27 +238,25 @@ static int run(od_run *r)
     od_run_claim_le(r, "threshold-rho-one", max_rho_err, 1e-8);
     od_run_claim_le(r, "gd-limit", gd_err, 1e-9);
     od_run_claim_le(r, "bounds-order", max_order, 1 + 1e-9);
-    /* ρ(η) curves */
+    /* ρ(η) curves: one od_map item per (scheme, batch), each with its own workspace (the power
+     * iteration warm-starts from the previous η of the same curve, so the bytes do not depend on the
+     * thread count) */
     {
-        double *ev = od_vec_alloc(G), *col = od_vec_alloc(G);
+        double *ev = od_vec_alloc(G), *curves = od_vec_alloc(3 * nb * G);
         for (size_t j = 0; ev && j < G; j++) ev[j] = 1.25 * (2 / lam1) * (double)(j + 1) / (double)G;
-        od_table_add_double(tc, "eta", ev, G);
+        curve_cfg cc = {h, ev, G, bl, nb};
+        st = ev && curves ? od_map(3 * nb, G, curves, curve_item, NULL, NULL, &cc, od_run_progress_label(r)) : OD_ENOMEM;
+        if (st == OD_OK) od_table_add_double(tc, "eta", ev, G);
         for (int s = 0; st == OD_OK && s < 3; s++)
-            for (size_t b = 0; st == OD_OK && b < nb; b++) {
-                for (size_t j = 0; st == OD_OK && j < G; j++) {
-                    od_spectra_rho_result rr;
-                    st = od_spectra_stab_rho(sw[s][b], ev[j], NULL, &rr);
-                    col[j] = rr.rho;
-                }
+            for (size_t b = 0; b < nb; b++) {
                 char c[48];
                 snprintf(c, sizeof c, "rho_%s_B%g", sname[s], bl[b]);
-                od_table_add_double(tc, c, col, G);
+                od_table_add_double(tc, c, curves + ((size_t)s * nb + b) * G, G);
             }
         od_table_meta(tc, "what", "spectral radius of the second-moment map T on W, power iteration");
         od_free(ev);
-        od_free(col);
+        od_free(curves);
     }
-    if (st != OD_OK) goto done;
     /* Monte Carlo vs the exact recursion at short horizons (with replacement, B = bl[0]) */
     const size_t T = (size_t)od_run_int(r, "mc_steps");
     double x0[64] = {0}, zmax = 0;
@@ -255,27 +311,30 @@ static int run(od_run *r)
         snprintf(c[2], sizeof c[2], "half_log_rho_%s", sname[s]);
         for (int k = 0; k < 3; k++) od_table_add_double(tly, c[k], NULL, 0);
     }
-    double *lrow = od_vec_alloc(10 * LG), prev[3] = {NAN, NAN, NAN}, eprev = 0, eas[3] = {INFINITY, INFINITY, INFINITY};
+    /* one od_map item per (η point, scheme): λ_L ± SE, ½ log ρ(T), zeroed paths */
+    double *ly = od_vec_alloc(LG * 3 * 4), *lrow = od_vec_alloc(10 * LG), prev[3] = {NAN, NAN, NAN}, eprev = 0,
+           eas[3] = {INFINITY, INFINITY, INFINITY};
+    lyap_cfg lc = {.h = h, .B = bl[0], .eta_star = {eta_star[0][0], eta_star[1][0], eta_star[2][0]}, .LG = LG, .lp = &lp};
+    st = ly && lrow ? od_map(LG * 3, 4, ly, lyap_item, NULL, NULL, &lc, od_run_progress_label(r)) : OD_ENOMEM;
     for (size_t j = 0; st == OD_OK && j < LG; j++) {
-        const double fj = 0.25 + 2.75 * (double)j / (double)(LG - 1);
+        const double fj = lyap_factor(j, LG);
         lrow[j * 10] = fj;
-        for (int s = 0; st == OD_OK && s < 3; s++) {
-            const double eta = fj * eta_star[s][0];
-            od_spectra_lyap_result ly;
-            od_spectra_rho_result rr;
-            if ((st = od_spectra_stab_lyapunov(sw[s][0], eta, &lp, &ly)) != OD_OK || (st = od_spectra_stab_rho(sw[s][0], eta, NULL, &rr)) != OD_OK) break;
-            lrow[j * 10 + 1 + 3 * s] = ly.mean;
-            lrow[j * 10 + 2 + 3 * s] = ly.se;
-            lrow[j * 10 + 3 + 3 * s] = 0.5 * log(rr.rho);
-            if (ly.zeroed) od_run_note(r, "%s, η = %.4g: %zu of %zu Lyapunov paths were zeroed exactly (I − ηĤ singular)", sname[s], eta, ly.zeroed, ly.paths);
-            if (isfinite(ly.mean) && ly.se > 0) zj = fmax(zj, (ly.mean - 0.5 * log(rr.rho)) / ly.se);
-            if (j > 0 && isinf(eas[s]) && prev[s] <= 0 && ly.mean > 0)   /* first sign change, interpolated */
-                eas[s] = eprev + (fj - eprev) * (0 - prev[s]) / (ly.mean - prev[s]);
-            prev[s] = ly.mean;
+        for (int s = 0; s < 3; s++) {
+            const double *o = ly + (j * 3 + (size_t)s) * 4;
+            lrow[j * 10 + 1 + 3 * s] = o[0];
+            lrow[j * 10 + 2 + 3 * s] = o[1];
+            lrow[j * 10 + 3 + 3 * s] = o[2];
+            if (o[3] > 0) od_run_note(r, "%s, η = %.4g: %g of %zu Lyapunov paths were zeroed exactly (I − ηĤ singular)", sname[s],
+                                      fj * eta_star[s][0], o[3], lp.paths);
+            if (isfinite(o[0]) && o[1] > 0) zj = fmax(zj, (o[0] - o[2]) / o[1]);
+            if (j > 0 && isinf(eas[s]) && prev[s] <= 0 && o[0] > 0)   /* first sign change, interpolated */
+                eas[s] = eprev + (fj - eprev) * (0 - prev[s]) / (o[0] - prev[s]);
+            prev[s] = o[0];
         }
         eprev = fj;
-        if (st == OD_OK) od_table_append(tly, lrow + j * 10);
+        od_table_append(tly, lrow + j * 10);
     }
+    od_free(ly);
     od_free(lrow);
     if (st != OD_OK) goto done;
     for (int s = 0; s < 3; s++) {
@@ -299,7 +358,7 @@ static int run(od_run *r)
         for (size_t b = 0; b < nb && b < 2; b++) {
             char c[48], lab[64];
             snprintf(c, sizeof c, "rho_%s_B%g", sname[s], bl[b]);
-            snprintf(lab, sizeof lab, "%s, B = %g", sname[s], bl[b]);
+            snprintf(lab, sizeof lab, "%s, B = %g%s", sname[s], bl[b], s == 0 && bl[b] == 1 ? " (= without)" : "");
             od_figure_add(f, &(od_series){.table = tc, .x = "eta", .y = c, .kind = OD_PLOT_LINES, .label = lab, .color = s + 1, .dash = b ? 2 : 0});
         }
     od_figure_hline(f, 1, "ρ = 1");
@@ -345,7 +404,7 @@ static int run(od_run *r)
         snprintf(lab, sizeof lab, "λ_L, %s%s", sname[s], s == 0 ? " (= without at B = 1)" : "");
         od_figure_add(f, &(od_series){.table = tly, .x = "eta_over_eta_star", .y = c[0], .err = c[1], .kind = OD_PLOT_ERRORBARS, .label = lab, .color = s + 1});
         od_figure_add(f, &(od_series){.table = tly, .x = "eta_over_eta_star", .y = c[2], .kind = OD_PLOT_LINES, .color = s + 1, .dash = 2,
-                                      .label = s == 0 ? "½ log ρ(T) (dashed)" : NULL});
+                                      .label = s == 0 ? "½ log ρ(T) (dashed, one per scheme)" : NULL});
     }
     od_figure_hline(f, 0, NULL);
     od_figure_vline(f, 1, "η*");

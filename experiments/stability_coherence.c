@@ -163,9 +163,9 @@ static int run(od_run *r)
     for (long b = 1; b <= od_run_int(r, "batch_max"); b += od_run_int(r, "batch_step")) bat[nb++] = (size_t)b;
     od_spectra_hset **hs = calloc(ns, sizeof *hs);
     double *out = od_vec_alloc(ns * nb * 3), cons_err = 0;
-    od_table *tm = od_table_alloc("map"), *tb = od_table_alloc("boundaries");
+    od_table *tm = od_table_alloc("map"), *tb = od_table_alloc("boundaries"), *td = od_table_alloc("dexter_condition");
     od_figure *f = od_figure_alloc("coherence_map", "Divergence map of SGD on Dexter et al.'s coherence construction");
-    int st = (hs && out && tm && tb && f) ? OD_OK : OD_ENOMEM;
+    int st = (hs && out && tm && tb && td && f) ? OD_OK : OD_ENOMEM;
     /* the construction, one set per σ */
     for (size_t a = 0; st == OD_OK && a < ns; a++) {
         const size_t d = n - sig[a] + 1;
@@ -201,25 +201,25 @@ static int run(od_run *r)
                           "lyapunov", "as_unstable", "dexter_fires"};
     for (int c = 0; c < 10; c++) od_table_add_double(tm, cols[c], NULL, 0);
     size_t ms_bad = 0, ly_fail = 0, ly_decisive = 0, dex_bad = 0, agree_ms = 0, agree_ly = 0;
-    double *bms = od_vec_alloc(ns), *bly = od_vec_alloc(ns), *bdx = od_vec_alloc(ns), *sv = od_vec_alloc(ns);
-    for (size_t a = 0; a < ns; a++) {
-        bms[a] = bly[a] = 0.5;   /* boundary B: between the last unstable and the first stable batch size */
-        sv[a] = (double)sig[a];
-        bdx[a] = (double)n * eta * 2 / (2.0 * (double)sig[a]);   /* Bσ = nηλ_1/2 */
-        const double rdim = (double)(n - sig[a] + 1);
+    /* per σ row, the batch size where the exact prediction changes, at the cell edge between the last
+     * unstable and the first stable B (the left edge of the first cell when every B is stable) */
+    const double hb = 0.5 * (double)od_run_int(r, "batch_step"), hsg = 0.5 * (double)od_run_int(r, "sigma_step");
+    double *bms = od_vec_alloc(ns), *bly = od_vec_alloc(ns);
+    for (size_t a = 0; bms && bly && a < ns; a++) {
+        bms[a] = bly[a] = (double)bat[0] - hb;
         for (size_t b = 0; b < nb; b++) {
             const double *o = out + 3 * (a * nb + b);
             double fc, fu, lc, lu, sc, su;
             exact_cell(n, sig[a], bat[b], eta, &fc, &fu, &lc, &lu, &sc, &su);
             const double rho = fmax(fc, fu), lam = fmax(lc, lu);
             const int msu = rho > 1, asu = lam > 0, dex = eta * 2 > 2.0 * (double)bat[b] * (double)sig[a] / (double)n;
-            if (msu) bms[a] = (double)bat[b] + 0.5;
-            if (asu) bly[a] = (double)bat[b] + 0.5;
+            if (msu) bms[a] = (double)bat[b] + hb;
+            if (asu) bly[a] = (double)bat[b] + hb;
             ms_bad += !msu && o[0] > 0;
             dex_bad += dex && !msu;
             agree_ms += msu == (o[0] > 0);
             agree_ly += asu == (o[0] > 0);
-            const double T = (double)steps, need = 0.5 * log(1000 * rdim) + log(100.0);
+            const double T = (double)steps, need = 0.5 * log(1000 * (double)(n - sig[a] + 1)) + log(100.0);
             const int decisive = (isfinite(lc) && T * lc - 4 * sqrt(T) * sc > need) || (isfinite(lu) && T * lu - 4 * sqrt(T) * su > need);
             ly_decisive += decisive;
             ly_fail += decisive && !(o[0] > 0);
@@ -229,16 +229,27 @@ static int run(od_run *r)
     }
     od_table_meta(tm, "construction", "n = %zu, H_i = (2n/sigma) e_k e_k^T, first sigma samples share e_0; SGD without replacement, eta = %g", n, eta);
     od_table_meta(tm, "protocol", "%zu runs per cell of %zu steps, w_0 ~ U[0,1]^d, diverged when |w|^2 >= 1000 |w_0|^2; majority vote", reps, steps);
-    od_table_add_double(tb, "sigma", sv, ns);
-    od_table_add_double(tb, "B_mean_square", bms, ns);
-    od_table_add_double(tb, "B_lyapunov", bly, ns);
-    od_table_add_double(tb, "B_dexter", bdx, ns);
-    od_table_meta(tb, "what", "per sigma: the batch size where the exact mean-square / almost-sure prediction changes "
-                              "(midpoint between grid values; 0.5 when stable for every B), and B sigma = n eta lambda_1/2");
+    /* the boundaries as staircases along the cell edges: (B, σ − hsg), (B, σ + hsg) per σ row */
+    const char *bcols[] = {"sigma", "B_mean_square", "B_lyapunov"};
+    for (int c = 0; c < 3; c++) od_table_add_double(tb, bcols[c], NULL, 0);
+    for (size_t a = 0; bms && bly && a < ns; a++)
+        for (int k = 0; k < 2; k++) {
+            const double row[3] = {(double)sig[a] + (k ? hsg : -hsg), bms[a], bly[a]};
+            od_table_append(tb, row);
+        }
+    od_table_meta(tb, "what", "per sigma row (cell edges sigma -/+ step/2): the batch size where the exact mean-square / "
+                              "almost-sure prediction changes from unstable to stable, at the cell edge");
     od_free(bms);
     od_free(bly);
-    od_free(bdx);
-    od_free(sv);
+    /* the reconstructed condition fires for B sigma < n eta lambda_1/2 (lambda_1 = 2): a hyperbola */
+    double sc[200], bc[200];
+    for (int k = 0; k < 200; k++) {
+        sc[k] = 0.5 + ((double)sig[ns - 1] + hsg - 0.5) * (double)k / 199.0;
+        bc[k] = (double)n * eta / sc[k];
+    }
+    od_table_add_double(td, "sigma", sc, 200);
+    od_table_add_double(td, "B", bc, 200);
+    od_table_meta(td, "what", "B sigma = n eta lambda_1 / 2: the reconstructed sufficient condition for instability fires left of it");
     const double cells = (double)(ns * nb);
     od_run_claim_check(r, "ms-stable-cells-converge", ms_bad == 0, (double)ms_bad, 0, "count = 0");
     od_run_claim_check(r, "lyapunov-decisive", ly_fail == 0, (double)ly_fail, 0, "failures = 0");
@@ -252,20 +263,21 @@ static int run(od_run *r)
         od_run_note(r, "beyond the construction the reconstructed condition η λ_1 > 2Bσ/n is not a sufficient condition: on "
                        "%zu random rank-one sets (n = 6, d = 4, without replacement) ρ(T) < 1 just above it in %zu (%.1f%%)",
                     fired, counter, 100.0 * (double)counter / (double)fired);
-    if ((st = od_run_table(r, tm)) != OD_OK || (st = od_run_table(r, tb)) != OD_OK) goto done;
-    od_figure_title(f, "majority vote of runs (yellow = diverged, 1; purple = converged, 0) with the predicted boundaries");
+    if ((st = od_run_table(r, tm)) != OD_OK || (st = od_run_table(r, tb)) != OD_OK || (st = od_run_table(r, td)) != OD_OK) goto done;
+    od_figure_title(f, "fraction of the runs that diverged per cell (a cell diverges by majority above 0.5), with the predicted boundaries");
     od_figure_size(f, 1000, 800);
     od_figure_xlabel(f, "batch size B");
     od_figure_ylabel(f, "coherence σ");
-    od_figure_add(f, &(od_series){.table = tm, .x = "B", .y = "sigma", .z = "diverged", .kind = OD_PLOT_HEATMAP});
+    od_figure_add(f, &(od_series){.table = tm, .x = "B", .y = "sigma", .z = "fraction_diverged", .kind = OD_PLOT_HEATMAP});
+    od_figure_zrange(f, 0, 1);
     od_figure_add(f, &(od_series){.table = tb, .x = "B_mean_square", .y = "sigma", .kind = OD_PLOT_LINES, .width = 2.5,
-                                  .label = "mean square: ρ(T) = 1 (exact)", .color = 2});
+                                  .label = "mean square: ρ(T) = 1 (exact; unstable left of it)", .color = 2});
     od_figure_add(f, &(od_series){.table = tb, .x = "B_lyapunov", .y = "sigma", .kind = OD_PLOT_LINES, .width = 2.5, .dash = 2,
-                                  .label = "almost sure: λ_L = 0 (exact)", .color = 3});
-    od_figure_add(f, &(od_series){.table = tb, .x = "B_dexter", .y = "sigma", .kind = OD_PLOT_LINES, .width = 2, .dash = 3,
-                                  .label = "Bσ = nηλ₁/2 (reconstructed condition fires left of it)", .color = 4});
-    od_figure_xrange(f, 0, (double)bat[nb - 1] + 1);
-    od_figure_yrange(f, 0, (double)sig[ns - 1] + 1);
+                                  .label = "almost sure: λ_L = 0 (exact; unstable left of it)", .color = 3});
+    od_figure_add(f, &(od_series){.table = td, .x = "B", .y = "sigma", .kind = OD_PLOT_LINES, .width = 2.5, .dash = 3,
+                                  .label = "Bσ = nηλ₁/2 (reconstructed condition fires left of it)", .color = 1});
+    od_figure_xrange(f, (double)bat[0] - hb, (double)bat[nb - 1] + hb);
+    od_figure_yrange(f, (double)sig[0] - hsg, (double)sig[ns - 1] + hsg);
     od_figure_key(f, "below");
     st = od_run_figure(r, f);
 done:
@@ -274,6 +286,7 @@ done:
     od_free(out);
     od_table_free(tm);
     od_table_free(tb);
+    od_table_free(td);
     od_figure_free(f);
     return st;
 }

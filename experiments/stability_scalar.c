@@ -21,7 +21,7 @@ static const od_param params[] = {
     {"eta", OD_PARAM_DOUBLE, 0.2, OD_SAME, 1e-3, 10, 0, NULL, NULL, "GD step size η (2/η is the stability edge)"},
     {"excess", OD_PARAM_STRING, 0, OD_SAME, 0, 0, 0, NULL, "0.01|0.03|0.06|0.1",
      "initial GFS sharpness S_GFS(0) = (1 + excess) 2/η, one run per value (increasing, at most 8)"},
-    {"pert", OD_PARAM_DOUBLE, 0.01, OD_SAME, 1e-6, 0.2, 0, NULL, NULL, "relative perturbation of w_1 off the minimum"},
+    {"pert", OD_PARAM_DOUBLE, 0.01, OD_SAME, 1e-6, 0.2, 0, NULL, NULL, "start off the minimum: network output Π w_i = 1 + pert (on the GFS level set)"},
     {"steps", OD_PARAM_INT, 3000, 1500, 10, 1e7, 0, NULL, NULL, "GD steps per run"},
 };
 
@@ -36,14 +36,18 @@ static const od_claim_doc claims[] = {
                          "number of order violations)"},
 };
 
-/* Starting point near the minimum with S_GFS = S: D = 2: (u, 1/u) with sqrt((u² − 1/u²)² + 4) = S;
- * D = 3: (a, 1/√a, 1/√a) with 1/a² + 2a = S, a ∈ (0, 1); then w_1 *= 1 + pert. */
+/* A start off the minimum whose gradient-flow solution has sharpness exactly S: first the minimum m
+ * with that sharpness — D = 2: (u, 1/u) with sqrt((u² − 1/u²)² + 4) = S; D = 3: (a, 1/√a, 1/√a)
+ * with 1/a² + 2a = S, a ∈ (0, 1) — then the point of the level set of the conserved c_i = w_i² − w_1²
+ * through m whose output is Π w_i = 1 + pert: w_i² = s + c_i with Σ ½ log(s + c_i) = log(1 + pert),
+ * increasing in s (bisection to rounding).  Gradient flow from w ends at m, so S_GFS(w) = S. */
 static void start(size_t D, double S, double pert, double *w)
 {
+    double m[3], c[3];
     if (D == 2) {
         const double q = sqrt(S * S - 4), u2 = 0.5 * (q + sqrt(q * q + 4));
-        w[0] = sqrt(u2);
-        w[1] = 1 / w[0];
+        m[0] = sqrt(u2);
+        m[1] = 1 / m[0];
     } else {   /* 1/a² + 2a decreases on (0, 1) from +∞ to 3: bisection to rounding */
         double lo = 1e-6, hi = 1;
         for (int it = 0; it < 200 && hi - lo > 4 * DBL_EPSILON; it++) {
@@ -52,10 +56,46 @@ static void start(size_t D, double S, double pert, double *w)
             else hi = a;
         }
         const double a = 0.5 * (lo + hi);
-        w[0] = a;
-        w[1] = w[2] = 1 / sqrt(a);
+        m[0] = a;
+        m[1] = m[2] = 1 / sqrt(a);
     }
-    w[0] *= 1 + pert;
+    double lo = 0, hi = m[0] * m[0];
+    for (size_t i = 0; i < D; i++) {
+        c[i] = m[i] * m[i] - m[0] * m[0];
+        lo = fmax(lo, -c[i]);
+    }
+    const double target = log1p(pert);
+    for (int it = 0; it < 64; it++) {   /* bracket: double until the output exceeds 1 + pert */
+        double g = 0;
+        for (size_t i = 0; i < D; i++) g += 0.5 * log(hi + c[i]);
+        if (g > target) break;
+        hi *= 2;
+    }
+    for (int it = 0; it < 200 && hi - lo > 4 * DBL_EPSILON * hi; it++) {
+        const double sm = 0.5 * (lo + hi);
+        double g = 0;
+        for (size_t i = 0; i < D; i++) g += 0.5 * log(sm + c[i]);
+        if (g > target) hi = sm;
+        else lo = sm;
+    }
+    for (size_t i = 0; i < D; i++) w[i] = sqrt(0.5 * (lo + hi) + c[i]);
+}
+
+/* The excess list: 1 to MAX_RUNS positive increasing values (checked before any work). */
+static int parse_excess(const char *text, double *ex, size_t *ne)
+{
+    OD_TRY(od_parse_doubles(text, '|', ex, MAX_RUNS, ne, "excess"));
+    for (size_t k = 0; k < *ne; k++)
+        if (!(ex[k] > 0) || (k && ex[k] <= ex[k - 1]))
+            OD_ERRORF(OD_ERANGE, "excess: the values must be positive and increasing ('%s')", text);
+    return OD_OK;
+}
+
+static int validate(const od_params *v)
+{
+    double ex[MAX_RUNS];
+    size_t ne;
+    return parse_excess(od_params_str(v, "excess"), ex, &ne);
 }
 
 static int run(od_run *r)
@@ -64,17 +104,14 @@ static int run(od_run *r)
     const long steps = od_run_int(r, "steps");
     double ex[MAX_RUNS];
     size_t ne = 0;
-    OD_TRY(od_parse_doubles(od_run_str(r, "excess"), '|', ex, MAX_RUNS, &ne, "excess"));
-    for (size_t k = 0; k < ne; k++)
-        if (!(ex[k] > 0) || (k && ex[k] <= ex[k - 1]))
-            OD_ERROR("scalar-network-sharpness: excess values must be positive and increasing", OD_ERANGE);
+    OD_TRY(parse_excess(od_run_str(r, "excess"), ex, &ne));
     const double edge = 2 / eta;
     od_table *tt[2] = {od_table_alloc("trajectory_d2"), od_table_alloc("trajectory_d3")},
              *tf = od_table_alloc("final");
     od_figure *f = od_figure_alloc("scalar_network_sharpness", "Scalar networks: GD decreases the sharpness of the gradient-flow solution");
     double *cols = malloc((size_t)(steps + 1) * 3 * ne * sizeof *cols), *tcol = malloc((size_t)(steps + 1) * sizeof *tcol);
     int st = (tt[0] && tt[1] && tf && f && cols && tcol) ? OD_OK : OD_ENOMEM;
-    double max_inc = 0, max_id = 0, max_loss = 0, max_final = 0, finals[2][MAX_RUNS];
+    double max_inc = 0, max_id = 0, max_loss = 0, max_final = 0, finals[2][MAX_RUNS], gfs0[2][MAX_RUNS], start_err = 0;
     for (long t = 0; st == OD_OK && t <= steps; t++) tcol[t] = (double)t;
     for (size_t Di = 0; st == OD_OK && Di < 2; Di++) {
         const size_t D = 2 + Di;
@@ -113,6 +150,8 @@ static int run(od_run *r)
             max_loss = fmax(max_loss, cl[steps]);
             max_final = fmax(max_final, cg[steps] / edge);
             finals[Di][k] = cg[steps];
+            gfs0[Di][k] = cs[0];
+            start_err = fmax(start_err, fabs(cs[0] / ((1 + ex[k]) * edge) - 1));
             char c1[48], c2[48], c3[48];
             snprintf(c1, sizeof c1, "gfs_excess_%g", ex[k]);
             snprintf(c2, sizeof c2, "loss_excess_%g", ex[k]);
@@ -147,6 +186,8 @@ static int run(od_run *r)
             o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%g → %.4f", k ? ", " : "", ex[k], finals[Di][k] / edge);
         od_run_note(r, "D = %zu: initial excess → final sharpness/(2/η): %s", 2 + Di, buf);
     }
+    od_run_note(r, "the starts lie off the minimum (output Π w_i = 1 + pert) on the level set of the conserved "
+                   "w_i² − w_1², so S_GFS(w_0) = (1 + excess)·2/η: largest relative deviation %.2g", start_err);
     /* figure */
     od_figure_layout(f, 2, 2);
     for (size_t Di = 0; Di < 2; Di++) {
@@ -161,7 +202,7 @@ static int run(od_run *r)
             char c1[48], c3[48], lab[48];
             snprintf(c1, sizeof c1, "gfs_excess_%g", ex[k]);
             snprintf(c3, sizeof c3, "sharpness_excess_%g", ex[k]);
-            snprintf(lab, sizeof lab, "S_GFS(0) = %.3g·2/η", 1 + ex[k]);
+            snprintf(lab, sizeof lab, "S_GFS(0) = %.4g·2/η", gfs0[Di][k] / edge);
             od_figure_add(f, &(od_series){.table = tt[Di], .x = "t", .y = c1, .kind = OD_PLOT_LINES, .label = lab, .color = (int)k + 1});
             od_figure_add(f, &(od_series){.table = tt[Di], .x = "t", .y = c3, .kind = OD_PLOT_LINES, .dash = 2, .color = (int)k + 1, .width = 0.8});
         }
@@ -169,18 +210,20 @@ static int run(od_run *r)
         od_figure_yrange(f, 0.8 * edge, (1 + ex[ne - 1]) * edge * 1.08);
         od_figure_key(f, "bottom left");
     }
-    od_figure_next_panel(f, "D = 2: the loss grows while S_GFS > 2/η (r flips sign each step), then converges");
+    od_figure_next_panel(f, "D = 2 loss: grows while S_GFS > 2/η (r flips sign), then converges");
     od_figure_xlabel(f, "GD step t");
     od_figure_ylabel(f, "loss ½(uv − 1)²");
     od_figure_logx(f, 1);
     od_figure_logy(f, 1);
-    od_figure_yrange(f, 1e-30, NAN);
+    od_figure_yrange(f, 1e-34, NAN);
+    od_figure_hline(f, 0.5 * DBL_EPSILON * DBL_EPSILON, "½ε² (rounding floor)");
     for (size_t k = 0; k < ne; k++) {
         char c2[48], lab[48];
         snprintf(c2, sizeof c2, "loss_excess_%g", ex[k]);
         snprintf(lab, sizeof lab, "excess %g", ex[k]);
         od_figure_add(f, &(od_series){.table = tt[0], .x = "t", .y = c2, .kind = OD_PLOT_LINES, .label = lab, .color = (int)k + 1});
     }
+    od_figure_key(f, "center left");
     od_figure_next_panel(f, "final sharpness against the initial GFS sharpness");
     od_figure_xlabel(f, "S_GFS(0) · η/2");
     od_figure_ylabel(f, "final λ_max(H) · η/2");
@@ -230,5 +273,6 @@ const od_experiment od_exp_scalar_network_sharpness = {
     .n_params = sizeof params / sizeof params[0],
     .claims = claims,
     .n_claims = sizeof claims / sizeof claims[0],
+    .validate = validate,
     .run = run,
 };

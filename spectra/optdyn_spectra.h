@@ -561,8 +561,8 @@ extern const od_problem_entry *const od_spectra_problems[];
  *                 dense matrix), the threshold η*, sharpness, coherence, non-uniformity
  *   lyapunov.c    minibatch samplers, the linear SGD recursion, divergence runs and the top
  *                 Lyapunov exponent from renormalised runs (od_ensemble_run)
- *   eos.c         sharpness tracking by warm-started Lanczos and full-batch GD at the edge of
- *                 stability
+ *   eos.c         sharpness tracking by warm-started Lanczos, full-batch GD at the edge of
+ *                 stability, and the statistics of its claims (batch means)
  *   scalar_net.c  scalar networks L = ½(Π w_i − 1)²: Hessian, GFS sharpness, the D = 2 identity
  *
  * Linearised SGD at a minimum: x_{t+1} = (I − η Ĥ_t) x_t, Ĥ_t = (1/B) Σ_{i∈S_t} H_i.  Its second
@@ -692,6 +692,11 @@ typedef struct {
     int dense;           /* 1: power iteration on the dense matrix (r <= 64); 0: matrix-free */
     int warm;            /* 1 (default): start from the last Perron estimate of this workspace
                             when it is positive definite, else from I/r */
+    int lanczos;         /* 1: Lanczos (od_spectra_eigs, residual tol) on T, which is self-adjoint
+                            for tr(XᵀY), so ρ = λ_max(T); from the same start, with the bounds at
+                            the Ritz vector.  Needs O(gap^{-1/2}) applications where the power
+                            iteration needs O(gap^{-1}) (gap = 1 − λ_2/ρ, tiny for small η);
+                            max_iter, check_every unused.  0 (default): power iteration */
 } od_spectra_rho_params;
 
 od_spectra_rho_params od_spectra_rho_default_params(void);
@@ -705,7 +710,8 @@ typedef struct {
     int converged;       /* 1 tol reached, 2 decided (decide mode), 0 max_iter */
 } od_spectra_rho_result;
 
-/* ρ(T_η) restricted to W by power iteration from a positive definite start.  For a positive map
+/* ρ(T_η) restricted to W by power iteration (or, with prm->lanczos, by Lanczos) from a positive
+ * definite start.  For a positive map
  * the iterates stay in the PSD cone, the Perron root is ρ and, at a positive definite X,
  * λ_min(X^{-1/2}T(X)X^{-1/2}) <= ρ <= λ_max(X^{-1/2}T(X)X^{-1/2}).  The last iterate (the Perron
  * estimate, unit Frobenius norm) is kept in the workspace: od_spectra_stab_perron. */
@@ -828,6 +834,11 @@ int od_spectra_sharpness_eval(od_spectra_sharpness *s, const double *x, double *
                               uint64_t *matvecs);
 void od_spectra_sharpness_free(od_spectra_sharpness *s);
 
+/* Called at every sharpness record of od_spectra_eos_run with the step t, the iterate x_t (length d,
+ * read-only, valid during the call) and the k eigenvalues just computed.  OD_OK to go on; any other
+ * status stops the run, which returns it. */
+typedef int od_spectra_eos_record_fn(size_t t, const double *x, const double *values, void *ctx);
+
 typedef struct {
     size_t steps;            /* GD steps */
     size_t every;            /* sharpness every k steps (and at 0 and the end) */
@@ -835,6 +846,8 @@ typedef struct {
     double tol;              /* Lanczos residual tolerance (default 1e-8) */
     double blowup;           /* divergence: loss > blowup · loss_0 or non-finite (default 1e6) */
     uint64_t seed;
+    od_spectra_eos_record_fn *record;   /* optional (default NULL) */
+    void *record_ctx;
 } od_spectra_eos_params;
 
 od_spectra_eos_params od_spectra_eos_default_params(void);
@@ -850,13 +863,43 @@ typedef struct {
     uint64_t matvecs;        /* HVPs spent on sharpness */
 } od_spectra_eos_result;
 
-/* Full-batch GD x ← x − lr ∇f(x) (the zoo's SGD with B = 0) from x (overwritten with the last
- * iterate), recording the loss every step and the top-k Hessian eigenvalues every `every` steps.
- * A divergence stops the run and is reported in diverged_at (the records end there).
+/* Full-batch GD x ← x − lr ∇f(x) through the core problem interface (od_problem_grad, od_axpy)
+ * from x (overwritten with the last iterate), recording the loss every step (the value the
+ * problem's gradient returns with it, else od_problem_loss) and the top-k Hessian eigenvalues every
+ * `every` steps.  A divergence stops the run and is reported in diverged_at (the records end there).
  * res is overwritten; free with od_spectra_eos_result_free. */
 int od_spectra_eos_run(const od_problem *p, double *x, double lr, const od_spectra_eos_params *prm,
                        od_spectra_eos_result *res);
 void od_spectra_eos_result_free(od_spectra_eos_result *res);
+
+/* Batch means (Flegal & Jones, Ann. Statist. 2010, with batch size b = floor(sqrt(n))): the n − a b
+ * earliest values (a = floor(n/b) batches) are dropped, *mean is the mean of the rest and *se the
+ * standard deviation of the a batch means over sqrt(a) — the standard error of a time average of a
+ * correlated series when a batch is longer than its correlation time (for a periodic series with a
+ * shorter batch it overestimates).  *batch = b when batch != NULL.  OD_EINVAL for n < 4. */
+int od_spectra_batch_means(const double *x, size_t n, double *mean, double *se, size_t *batch);
+
+/* What the edge-of-stability claims are judged by (experiment edge-of-stability; Cohen et al.,
+ * ICLR 2021: progressive sharpening to 2/η, then the sharpness "hovers right at, or just above" 2/η,
+ * the loss non-monotone over short timescales and decreasing over long ones). */
+typedef struct {
+    long onset;              /* step of the first record with λ_1 >= 2/η, −1 if none */
+    size_t n_post;           /* records from the onset on (the onset record included) */
+    size_t crossings;        /* changes of the sign of λ_1 − 2/η between consecutive records from
+                                the onset on */
+    double ratio_mean, ratio_se;   /* time average of λ_1 η/2 over those records, batch-means SE
+                                      (NaN for fewer than 4 records) */
+    size_t ratio_batch;      /* records per batch */
+    double ratio_min, ratio_max;   /* its extremes */
+    size_t increases_pre, increases_post;   /* steps t with L(t+1) > L(t), t before / from the onset */
+    size_t window;           /* a fifth of the steps from the onset to the end */
+    double logloss_first, logloss_first_se;   /* mean of ln L over the first window, batch-means SE */
+    double logloss_last, logloss_last_se;     /* the same over the last window (NaN when window < 4) */
+    size_t loss_batch;       /* steps per batch */
+} od_spectra_eos_stats;
+
+/* The statistics above from a run at step size lr. */
+int od_spectra_eos_analyze(const od_spectra_eos_result *r, double lr, od_spectra_eos_stats *s);
 
 /* ---- scalar networks (Kreisler, Nacson, Soudry & Carmon, ICML 2023; spectra.md §7.2) ---------- */
 

@@ -268,7 +268,7 @@ static int apply_dense(od_spectra_stab *st, double eta, const double *X, double 
 od_spectra_rho_params od_spectra_rho_default_params(void)
 {
     return (od_spectra_rho_params){.tol = 1e-12, .max_iter = 20000, .check_every = 10, .decide = NAN,
-                                   .dense = 0, .warm = 1};
+                                   .dense = 0, .warm = 1, .lanczos = 0};
 }
 
 /* Collatz–Wielandt bounds at X (unit norm) with Y = T(X): NaN when X is not positive definite. */
@@ -297,6 +297,67 @@ static int is_pd(od_spectra_stab *st, const double *X)
     return st->ev[r - 1] > 1e-13 * st->ev[0];
 }
 
+/* ρ by Lanczos.  T commutes with transposition and is self-adjoint for <X, Y> = tr(XᵀY) (each term
+ * X ↦ AXB with A, B symmetric is), so S T S (S the orthogonal projection X ↦ (X + Xᵀ)/2) is T on
+ * symmetric matrices and 0 on antisymmetric ones, and self-adjoint on all of R^{r²} — Lanczos may
+ * bring in non-symmetric vectors (rounding, a restart after an invariant subspace), on which the
+ * applications above are not T, hence the projection of the input.  A positive map's Perron root is
+ * its largest eigenvalue, with a PSD eigenvector that has a positive overlap tr(X P) with any positive
+ * definite start.  So ρ = λ_max(S T S), found by od_spectra_eigs from the start X; X and Y = T(X)
+ * return the Ritz vector (unit norm, tr X > 0) and its image, for the Collatz–Wielandt bounds. */
+typedef struct {
+    od_spectra_stab *st;
+    double eta;
+    int dense;
+    double *xs;   /* r-by-r scratch: the symmetric part of the input */
+} t_op;
+
+static int t_matvec(const double *x, double *y, void *ctx)
+{
+    t_op *c = ctx;
+    const size_t r = c->st->h->r;
+    for (size_t a = 0; a < r; a++)
+        for (size_t b = 0; b <= a; b++) c->xs[a * r + b] = c->xs[b * r + a] = 0.5 * (x[a * r + b] + x[b * r + a]);
+    return c->dense ? apply_dense(c->st, c->eta, c->xs, y) : od_spectra_stab_apply(c->st, c->eta, c->xs, y);
+}
+
+static int rho_lanczos(od_spectra_stab *st, double eta, const od_spectra_rho_params *p, double *X, double *Y,
+                       od_spectra_rho_result *res)
+{
+    const size_t r = st->h->r, r2 = r * r;
+    t_op c = {st, eta, p->dense, st->Z};   /* Z: scratch of the bounds, not in use here */
+    if (r2 < 2) {   /* one dimension: T is the number T(1) */
+        OD_TRY(t_matvec(X, Y, &c));
+        res->rho = fabs(Y[0] / X[0]);
+        res->iters = 1;
+        res->converged = 1;
+        return OD_OK;
+    }
+    od_spectra_linop *op = od_spectra_linop_alloc(r2, t_matvec, NULL, &c, NULL, "second-moment map T");
+    if (!op) OD_ERROR("ρ(T): out of memory", OD_ENOMEM);
+    op->symmetric = 1;
+    od_spectra_eigs_params ep = od_spectra_eigs_default_params();
+    ep.k = 1;
+    ep.which = OD_SPECTRA_TOP;
+    ep.tol = p->tol;
+    ep.want_vectors = 1;
+    ep.v0 = X;
+    od_spectra_eigs_result er;
+    int e = od_spectra_eigs(op, &ep, &er);
+    od_spectra_linop_free(op);
+    if (e != OD_OK && e != OD_EMAXITER) return e;
+    double tr = 0;
+    for (size_t a = 0; a < r; a++) tr += er.vectors[a * r + a];
+    od_copy(r2, er.vectors, X);
+    od_scal(r2, (tr < 0 ? -1.0 : 1.0) / od_nrm2(r2, X), X);
+    symmetrize(r, X);
+    res->rho = er.values[0];
+    res->iters = er.steps;
+    res->converged = e == OD_OK;
+    od_spectra_eigs_result_free(&er);
+    return t_matvec(X, Y, &c);
+}
+
 int od_spectra_stab_rho(od_spectra_stab *st, double eta, const od_spectra_rho_params *prm,
                         od_spectra_rho_result *res)
 {
@@ -315,6 +376,15 @@ int od_spectra_stab_rho(od_spectra_stab *st, double eta, const od_spectra_rho_pa
     } else {
         od_zero(r2, X);
         for (size_t a = 0; a < r; a++) X[a * r + a] = 1.0 / sqrt((double)r);
+    }
+    if (p.lanczos) {
+        OD_TRY(rho_lanczos(st, eta, &p, X, Y, res));
+        OD_TRY(cw_bounds(st, X, Y, &res->lo, &res->hi));
+        if (isfinite(p.decide) && (res->hi < p.decide * (1 - 1e-6) || res->lo > p.decide * (1 + 1e-6))) res->converged = 2;
+        od_copy(r2, X, st->perron);
+        st->have_perron = res->rho > 0;
+        res->applications = st->applications - a0;
+        return OD_OK;
     }
     double prev = NAN;
     size_t still = 0;
@@ -423,7 +493,7 @@ int od_spectra_stab_summarize(od_spectra_stab *st, od_spectra_stab_summary *q)
     const size_t r = h->r, n = h->n;
     memset(q, 0, sizeof *q);
     double *lam = od_vec_alloc(r), *V = od_vec_alloc(r * r), *Sg = od_vec_alloc(r * r),
-           *A = od_vec_alloc(r * r), *S = od_vec_alloc(n * n), *ls = od_vec_alloc(n);
+           *A = od_vec_alloc(r * r), *S = od_vec_alloc(n * n), *ls = od_vec_alloc(n > r ? n : r);   /* eigenvalues of S and Σ */
     int e = (lam && V && Sg && A && S && ls) ? OD_OK : od_error(OD_ENOMEM, __FILE__, __LINE__, "out of memory");
     if (e == OD_OK) e = od_symm_eigen(r, h->H, lam, V);
     if (e != OD_OK) goto done;

@@ -11,6 +11,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "core/status.h"
+#include "experiments/optdyn_experiments.h"
 
 int od_test_main(int argc, char **argv, od_test_suite_fn *const *suites)
 {
@@ -212,4 +213,40 @@ int od_test_write_file(const char *path, const char *text)
     if (!f) return -1;
     int bad = fputs(text, f) < 0;
     return (fclose(f) != 0 || bad) ? -1 : 0;
+}
+
+void od_test_exp_threads(const char *name, char *const *assign, size_t n, const char *const *files)
+{
+    const od_experiment *e = od_exp_find(name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    char dirs[2][600];
+    const int t0 = od_threads();
+    for (int t = 1; t <= 2; t++) {
+        char tag[128];
+        snprintf(tag, sizeof tag, "%s-threads%d", name, t);
+        snprintf(dirs[t - 1], sizeof dirs[0], "%s", od_test_tmpdir(tag));
+        od_params v;
+        CU_ASSERT_EQUAL_FATAL(od_exp_params(e, 1, assign, n, &v), OD_OK);
+        od_run_options o = od_run_default_options();
+        o.out_root = dirs[t - 1];
+        o.threads = t;
+        o.render = 0;
+        o.quiet = 1;
+        od_exp_result res;
+        CU_ASSERT_EQUAL(od_exp_run(e, &v, &o, &res), OD_OK);
+        od_exp_result_free(&res);
+        od_params_free(&v);
+    }
+    od_set_threads(t0);
+    for (size_t k = 0; files[k]; k++) {
+        char a[800], b[800];
+        snprintf(a, sizeof a, "%s/%s/%s", dirs[0], name, files[k]);
+        snprintf(b, sizeof b, "%s/%s/%s", dirs[1], name, files[k]);
+        char *ta = od_test_slurp(a), *tb = od_test_slurp(b);
+        const int same = ta && tb && strcmp(ta, tb) == 0;
+        if (!same) fprintf(stderr, "\n  %s: %s differs between 1 and 2 threads (or is missing)\n", name, files[k]);
+        CU_ASSERT_TRUE(same);
+        free(ta);
+        free(tb);
+    }
 }

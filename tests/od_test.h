@@ -77,4 +77,10 @@ int od_test_write_file(const char *path, const char *text);
 /* Number of newline characters in s. */
 int od_test_count_lines(const char *s);
 
+/* Thread invariance of an experiment: runs `name` at --quick sizes with the n assignments
+ * ("key=value") on 1 and then 2 threads, without pictures, into od_test_tmpdir folders, asserts that
+ * both runs complete, and compares the tables named in `files` (NULL-terminated, relative to the run
+ * folder) byte for byte, naming any that differ.  The thread count is restored afterwards. */
+void od_test_exp_threads(const char *name, char *const *assign, size_t n, const char *const *files);
+
 #endif

@@ -127,32 +127,9 @@ static void test_registry(void)
 /* The OU experiment at quick sizes writes identical tables with 1 and 2 threads. */
 static void test_thread_invariant_run(void)
 {
-    const od_experiment *e = od_exp_find("ou-euler-maruyama");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    char dirs[2][600];
-    for (int t = 1; t <= 2; t++) {
-        snprintf(dirs[t - 1], sizeof dirs[0], "%s", od_test_tmpdir(t == 1 ? "ou1" : "ou2"));
-        od_params v;
-        char *assign[] = {"paths=2000", "series_paths=500", "series_steps=256"};
-        CU_ASSERT_EQUAL_FATAL(od_exp_params(e, 1, assign, 3, &v), OD_OK);
-        od_run_options o = od_run_default_options();
-        o.out_root = dirs[t - 1];
-        o.threads = t;
-        o.render = 0;
-        o.quiet = 1;
-        od_exp_result res;
-        CU_ASSERT_EQUAL(od_exp_run(e, &v, &o, &res), OD_OK);
-        od_exp_result_free(&res);
-        od_params_free(&v);
-    }
-    const char *files[] = {"orders.tsv", "ou_moments.tsv"};
-    for (int k = 0; k < 2; k++) {
-        char a[700], b[700], cmd[1500];
-        snprintf(a, sizeof a, "%s/ou-euler-maruyama/%s", dirs[0], files[k]);
-        snprintf(b, sizeof b, "%s/ou-euler-maruyama/%s", dirs[1], files[k]);
-        snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-        CU_ASSERT_EQUAL(system(cmd), 0);
-    }
+    char *assign[] = {"paths=2000", "series_paths=500", "series_steps=256"};
+    const char *files[] = {"orders.tsv", "ou_moments.tsv", NULL};
+    od_test_exp_threads("ou-euler-maruyama", assign, 3, files);
 }
 
 /* Every catalogued problem builds from its defaults, and lookups across catalogs name the spec. */

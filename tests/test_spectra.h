@@ -16,6 +16,7 @@ void od_test_suite_spectra_cli(void);
 void od_test_suite_spectra_stability(void);
 void od_test_suite_spectra_stability_paths(void);
 void od_test_suite_spectra_stability_cli(void);
+void od_test_suite_spectra_stability_eos(void);
 
 /* A random symmetric d-by-d matrix Q diag(lambda) Qᵀ with Haar Q (od_haar_orthogonal) from stream
  * (seed, 7) (dense). */

@@ -386,6 +386,99 @@ static void test_dense_vs_free_vs_gsl(void)
     od_spectra_hset_free(h);
 }
 
+/* The Lanczos path: the dense T is symmetric (T is self-adjoint for tr(XᵀY)), so ρ = λ_max(T) from
+ * GSL's symmetric eigensolver; Lanczos (matrix-free and on the dense T) reaches it to the residual
+ * tolerance, inside the Collatz–Wielandt bounds at its Ritz vector.  At small η, where ρ and the next
+ * eigenvalue of T are close, it converges where 2000 power iterations do not.  d = 1: T is a number. */
+static void test_rho_lanczos(void)
+{
+    od_spectra_hset *h = random_set(6, 4, 0.7, 47);
+    const size_t r2 = h->r * h->r;
+    double T[256], ev[16];
+    for (int s = 0; s < 3; s++) {
+        od_spectra_stab *st;
+        CU_ASSERT_EQUAL_FATAL(od_spectra_stab_alloc(h, (od_spectra_sampling)s, 3, &st), OD_OK);
+        for (double eta = 0.0013; eta < 1.6; eta *= 3.7) {
+            CU_ASSERT_EQUAL(od_spectra_stab_dense(st, eta, T), OD_OK);
+            double asym = 0, big = 0;
+            for (size_t p = 0; p < r2; p++)
+                for (size_t q = 0; q < r2; q++) {
+                    asym = fmax(asym, fabs(T[p * r2 + q] - T[q * r2 + p]));
+                    big = fmax(big, fabs(T[p * r2 + q]));
+                }
+            CU_ASSERT_TRUE(asym <= 8 * DBL_EPSILON * big);
+            CU_ASSERT_EQUAL(od_symm_eigen(r2, T, ev, NULL), OD_OK);
+            od_spectra_rho_params rp = od_spectra_rho_default_params();
+            rp.lanczos = 1;
+            for (int dense = 0; dense <= 1; dense++) {
+                rp.dense = dense;
+                od_spectra_rho_result a;
+                CU_ASSERT_EQUAL(od_spectra_stab_rho(st, eta, &rp, &a), OD_OK);
+                CU_ASSERT_EQUAL(a.converged, 1);
+                OD_ASSERT_REL(a.rho, ev[0], 1e-10);   /* residual 1e-12 ρ; the dense solver ~r² ε */
+                CU_ASSERT_TRUE(a.lo <= ev[0] * (1 + 1e-10) && ev[0] <= a.hi * (1 + 1e-10));
+            }
+        }
+        /* small η: power iteration stalls, Lanczos does not */
+        const double eta = 2e-3;
+        od_spectra_rho_params rp = od_spectra_rho_default_params();
+        rp.max_iter = 2000;
+        rp.warm = 0;
+        od_spectra_rho_result pw, lz;
+        CU_ASSERT_EQUAL(od_spectra_stab_rho(st, eta, &rp, &pw), OD_OK);
+        rp.lanczos = 1;
+        CU_ASSERT_EQUAL(od_spectra_stab_rho(st, eta, &rp, &lz), OD_OK);
+        CU_ASSERT_EQUAL(od_spectra_stab_dense(st, eta, T), OD_OK);
+        CU_ASSERT_EQUAL(od_symm_eigen(r2, T, ev, NULL), OD_OK);
+        CU_ASSERT_EQUAL(pw.converged, 0);
+        CU_ASSERT_EQUAL(lz.converged, 1);
+        CU_ASSERT_TRUE(lz.applications < 2000);
+        OD_ASSERT_REL(lz.rho, ev[0], 1e-10);
+        od_spectra_stab_free(st);
+    }
+    od_spectra_hset_free(h);
+    const double h1[3] = {0.5, 1.7, 2.9};
+    od_spectra_hset *one = dense_set(3, 1, h1);
+    od_spectra_stab *st;
+    CU_ASSERT_EQUAL_FATAL(od_spectra_stab_alloc(one, OD_SPECTRA_SAMPLE_REPLACEMENT, 2, &st), OD_OK);
+    od_spectra_rho_params rp = od_spectra_rho_default_params();
+    rp.lanczos = 1;
+    od_spectra_rho_result a;
+    CU_ASSERT_EQUAL(od_spectra_stab_rho(st, 0.61, &rp, &a), OD_OK);
+    const double hb = 5.1 / 3, m2 = (0.25 + 2.89 + 8.41) / 3;   /* 1 − 2ηh̄ + η²[(1 − α)h̄² + α m₂], α = 1/2 */
+    OD_ASSERT_REL(a.rho, 1 - 1.22 * hb + 0.61 * 0.61 * (0.5 * hb * hb + 0.5 * m2), 1e-14);
+    od_spectra_stab_free(st);
+    od_spectra_hset_free(one);
+}
+
+/* More dimensions than samples (r = 12 > n = 2, ranks 6): the non-uniformity s = λ_max(Σ)^{1/2},
+ * Σ = (1/n) Σ H_i² − H², against a direct computation (its eigenvalues are r numbers, not n). */
+static void test_summary_r_above_n(void)
+{
+    enum { D = 12 };
+    double H[2 * D * D], Hm[D * D], M[D * D], ev[D];
+    rand_psd(D, 6, 0.8, 61, 0, H);
+    rand_psd(D, 6, 1.1, 61, 1, H + D * D);
+    od_spectra_hset *h = dense_set(2, D, H);
+    CU_ASSERT_EQUAL(h->r, D);
+    od_spectra_stab *st;
+    CU_ASSERT_EQUAL_FATAL(od_spectra_stab_alloc(h, OD_SPECTRA_SAMPLE_REPLACEMENT, 1, &st), OD_OK);
+    od_spectra_stab_summary q;
+    CU_ASSERT_EQUAL(od_spectra_stab_summarize(st, &q), OD_OK);
+    for (size_t a = 0; a < D * D; a++) Hm[a] = 0.5 * (H[a] + H[D * D + a]);
+    for (size_t a = 0; a < D; a++)
+        for (size_t b = 0; b < D; b++) {
+            double v = 0;
+            for (size_t c = 0; c < D; c++)
+                v += 0.5 * (H[a * D + c] * H[c * D + b] + H[D * D + a * D + c] * H[D * D + c * D + b]) - Hm[a * D + c] * Hm[c * D + b];
+            M[a * D + b] = v;
+        }
+    CU_ASSERT_EQUAL(od_symm_eigen(D, M, ev, NULL), OD_OK);
+    OD_ASSERT_REL(q.nonuniformity, sqrt(ev[0]), 1e-11);
+    od_spectra_stab_free(st);
+    od_spectra_hset_free(h);
+}
+
 /* Over-parameterised minimum: n = 4 rank-one samples in d = 11.  W = span{g_i} (r = 4); ρ on W
  * matches the full d² operator's spectrum minus the neutral flat part (ρ_full = max(ρ_W, 1)). */
 static void test_flat_directions(void)
@@ -557,6 +650,8 @@ void od_test_suite_spectra_stability(void)
         {"positivity, ρ lower bound, η_WME <= η* <= 2/λ", test_positivity_and_bounds},
         {"the reconstructed Dexter condition: a counterexample in 2-D", test_dexter_reconstruction_counterexample},
         {"ρ: matrix-free = dense = GSL nonsymmetric eigensolver", test_dense_vs_free_vs_gsl},
+        {"ρ by Lanczos: T symmetric, = λ_max(T), inside the bounds, where the power iteration stalls", test_rho_lanczos},
+        {"summary with more dimensions than samples: non-uniformity", test_summary_r_above_n},
         {"over-parameterised minimum: reduction to W = range(H)", test_flat_directions},
         {"per-sample sources: dense = actions (range finder); errors", test_sources},
         {"problem source: linear regression x_i x_iᵀ", test_problem_source},

@@ -89,11 +89,15 @@ static void test_json(void)
     CU_ASSERT_EQUAL(num(j, "d"), 30);
     CU_ASSERT_EQUAL(num(j, "r"), 12);   /* over-parameterised: W = span of the 12 inputs */
     cJSON_Delete(j);
-    char *a = strdup(out_buf);
+    char *a = strdup(out_buf), *ca = od_test_slurp("od-test-tmp/stab-run/stability/rho_curve.tsv");
     snprintf(args, sizeof args, "%s --threads 2", m);
     CU_ASSERT_EQUAL(cli(args), 0);
     CU_ASSERT_STRING_EQUAL(a, out_buf);
+    char *cb = od_test_slurp("od-test-tmp/stab-run/stability/rho_curve.tsv");   /* the curve is an od_map */
+    CU_ASSERT_TRUE(ca && cb && strcmp(ca, cb) == 0);
     free(a);
+    free(ca);
+    free(cb);
 }
 
 static void test_bad_input(void)
