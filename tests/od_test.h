@@ -1,8 +1,9 @@
 /* optdyn tests — shared helpers for the CUnit test executables (one executable per module).
  *
- * Each test file exposes suite adders `void od_test_suite_NAME(void)` that call register a CUnit
- * suite and its tests; a module's main lists them and calls od_test_main, which runs every suite in verbose
- * mode and returns non-zero when any test failed (CU_basic_run_tests alone returns 0 even then).
+ * Each test file exposes suite adders `void od_test_suite_NAME(void)` that register a CUnit suite
+ * and its tests; a module's main lists them and calls od_test_main, which runs every suite in
+ * verbose mode and returns non-zero when any test failed (CU_basic_run_tests alone returns 0 even
+ * then).
  */
 #ifndef OD_TEST_H
 #define OD_TEST_H
