@@ -11,6 +11,7 @@
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_fit.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_sort_vector.h>
@@ -141,6 +142,35 @@ int od_haar_orthogonal(size_t d, od_stream *s, double *Q)
     gsl_matrix_free(R);
     gsl_vector_free(tau);
     return status;
+}
+
+int od_loglog_slope(size_t n, const double *x, const double *y, const double *se, double xlo,
+                    double xhi, double *slope, double *slope_se)
+{
+    *slope = NAN;
+    if (slope_se) *slope_se = NAN;
+    double *lx = malloc(3 * (n ? n : 1) * sizeof *lx);
+    if (!lx) OD_ERROR("od_loglog_slope: out of memory", OD_ENOMEM);
+    double *ly = lx + n, *w = ly + n;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(x[i] >= xlo && x[i] <= xhi && x[i] > 0) || !isfinite(y[i]) || y[i] == 0) continue;
+        lx[m] = log(x[i]);
+        ly[m] = log(fabs(y[i]));
+        const double rel = se ? se[i] / fabs(y[i]) : 1.0;
+        w[m++] = 1.0 / (rel * rel > 1e-300 ? rel * rel : 1e-300);
+    }
+    if (m < 2) {
+        free(lx);
+        OD_ERRORF(OD_EINVAL, "od_loglog_slope: %zu usable points (2 needed)", m);
+    }
+    double c0, c1, c00, c01, c11, r;
+    if (se) gsl_fit_wlinear(lx, 1, w, 1, ly, 1, m, &c0, &c1, &c00, &c01, &c11, &r);
+    else gsl_fit_linear(lx, 1, ly, 1, m, &c0, &c1, &c00, &c01, &c11, &r);
+    free(lx);
+    *slope = c1;
+    if (slope_se) *slope_se = sqrt(c11);
+    return OD_OK;
 }
 
 double od_wall_time(void)

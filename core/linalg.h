@@ -55,6 +55,16 @@ int od_cholesky(size_t n, const double *A, double *L);
  * OD_ENOMEM or OD_EGSL. */
 int od_haar_orthogonal(size_t d, od_stream *s, double *Q);
 
+/* Least-squares slope of log|y| against log x — a measured convergence order or power-law
+ * exponent — over the points with xlo <= x <= xhi, x > 0 and y finite and nonzero (use -INFINITY,
+ * INFINITY for all points).  With se != NULL the fit is weighted by 1/(se_i/|y_i|)^2, the delta-method
+ * variance of log|y_i| (GSL gsl_fit_wlinear), and *slope_se is the slope's standard error from those
+ * variances; with se == NULL it is ordinary least squares (gsl_fit_linear) and *slope_se comes from
+ * the residuals.  slope_se may be NULL.  Returns OD_OK, OD_EINVAL when fewer than two points are
+ * usable (*slope = NaN), or OD_ENOMEM. */
+int od_loglog_slope(size_t n, const double *x, const double *y, const double *se, double xlo,
+                    double xhi, double *slope, double *slope_se);
+
 /* Wall-clock seconds from a monotonic clock (for timings; never for results). */
 double od_wall_time(void);
 

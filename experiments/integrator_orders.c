@@ -7,7 +7,7 @@
  * (GBM from W_T, OU through the coupling of dW with I = int e^{-lambda(t-u)} dW_u); every scheme
  * steps through od_sde_step_dw on od_sde_linear_system.  Strong error (E|X^h_T - X_T|^2)^{1/2},
  * weak error of phi(x) = x^2 by the coupled estimator E[phi(X^h_T) - phi(X_T)]; orders are
- * weighted least-squares slopes of log error on log h (od_sde_loglog_slope), each with its SE.
+ * weighted least-squares slopes of log error on log h (od_loglog_slope, core), each with its SE.
  *
  * Closed forms [derived, sde.md §6.3, checked here]: with N = T/h steps, Delta ~ N(0, h),
  *   GBM du = a u dt + b u dW, u0 = 1:   E u_T^2 = e^{(2a + b^2) T};
@@ -197,10 +197,10 @@ static int run(od_run *r)
     /* slopes: Monte Carlo (weighted, with SE) and closed form (unweighted) */
     double ps[NS], ps_se[NS], ps_cf[NS], pw[NS], pw_se[NS], pw_cf[NS], dummy;
     for (int j = 0; j < NS; j++) {
-        od_sde_loglog_slope((size_t)L, h, rms[j], rms_se[j], &ps[j], &ps_se[j]);
-        od_sde_loglog_slope((size_t)L, h, rms_cf[j], NULL, &ps_cf[j], &dummy);
-        od_sde_loglog_slope((size_t)L, h, we[j], we_se[j], &pw[j], &pw_se[j]);
-        od_sde_loglog_slope((size_t)L, h, we_cf[j], NULL, &pw_cf[j], &dummy);
+        od_loglog_slope((size_t)L, h, rms[j], rms_se[j], -INFINITY, INFINITY, &ps[j], &ps_se[j]);
+        od_loglog_slope((size_t)L, h, rms_cf[j], NULL, -INFINITY, INFINITY, &ps_cf[j], &dummy);
+        od_loglog_slope((size_t)L, h, we[j], we_se[j], -INFINITY, INFINITY, &pw[j], &pw_se[j]);
+        od_loglog_slope((size_t)L, h, we_cf[j], NULL, -INFINITY, INFINITY, &pw_cf[j], &dummy);
     }
     const struct {
         const char *claim;

@@ -289,7 +289,8 @@ static int run(od_run *r)
             exp_err = fmax(exp_err, fabs(slope - rate) / fabs(rate) / tol);
             if ((double)N * lr * l >= 20) {
                 /* (1 - r^t)^2 / (t (1 - r))^2: slope -2 up to the r^(N/2) term, plus 1e-10 rounding */
-                double ps = od_exp_linreg_loglog_slope(64, xs, ya, 0, INFINITY);
+                double ps;
+                od_loglog_slope(64, xs, ya, NULL, -INFINITY, INFINITY, &ps, NULL);
                 double corr = 4 * pow(rr, 0.5 * (double)N) / (1 - pow(rr, 0.5 * (double)N)) + 1e-10;
                 poly_err = fmax(poly_err, fabs(ps + 2) / corr);
             }

@@ -38,22 +38,6 @@ double od_exp_linreg_max_z(const od_ensemble_result *r, const double *exact, siz
     return z;
 }
 
-double od_exp_linreg_loglog_slope(size_t n, const double *x, const double *y, double xlo, double xhi)
-{
-    double *lx = malloc(2 * n * sizeof *lx), *ly = lx ? lx + n : NULL;
-    if (!lx) return NAN;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (x[i] >= xlo && x[i] <= xhi && x[i] > 0 && y[i] > 0) {
-            lx[m] = log(x[i]);
-            ly[m++] = log(y[i]);
-        }
-    double c0, c1, c00, c01, c11, ss, slope = NAN;
-    if (m >= 3 && gsl_fit_linear(lx, 1, ly, 1, m, &c0, &c1, &c00, &c01, &c11, &ss) == 0) slope = c1;
-    free(lx);
-    return slope;
-}
-
 double od_exp_linreg_slope(size_t n, const double *x, const double *y)
 {
     double c0, c1, c00, c01, c11, ss;

@@ -16,10 +16,6 @@ uint64_t *od_exp_linreg_times(uint64_t T, size_t n, size_t *nt);
  * must agree to 1e-12 relative or count as +INFINITY). */
 double od_exp_linreg_max_z(const od_ensemble_result *r, const double *exact, size_t n);
 
-/* Least-squares slope of log y on log x over the points with xlo <= x <= xhi (x, y > 0), by
- * gsl_fit_linear; NaN with fewer than 3 points. */
-double od_exp_linreg_loglog_slope(size_t n, const double *x, const double *y, double xlo, double xhi);
-
 /* The y-axis label of excess-risk panels. */
 #define OD_EXP_LINREG_RISK "excess risk ½ Σ λₖ E(w − w*)ₖ²"
 

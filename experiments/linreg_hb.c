@@ -90,7 +90,7 @@ static int run(od_run *r)
     }
     double slope = NAN, tmid = NAN;
     if (status == OD_OK) {
-        slope = od_exp_linreg_loglog_slope(nh, cols[0], cols[4], 0, INFINITY);
+        od_loglog_slope(nh, cols[0], cols[4], NULL, -INFINITY, INFINITY, &slope, NULL);
         tmid = sqrt(t0 * t1);
         const char *cn[7] = {"T", "sgd_bias", "shb_bias", "sgd_var", "shb_var", "pan_rate_constants_1",
                              "minimax_half_sigma2_d_over_TB"};

@@ -74,8 +74,11 @@ static int one(od_run *r, int idx, double b, double a, od_table *t, run_out *o)
         o->b = b, o->a = a, o->kn = s.kernel_norm;
         o->pred = fmin((a - 1) / b, 2 - 1 / b);
         const double Td = (double)T;
-        o->slope = -od_exp_linreg_loglog_slope(nt, tt, ex, Td / 10, Td);
-        o->prev = -od_exp_linreg_loglog_slope(nt, tt, ex, Td / 100, Td / 10);
+        double s_late, s_early;
+        od_loglog_slope(nt, tt, ex, NULL, Td / 10, Td, &s_late, NULL);
+        od_loglog_slope(nt, tt, ex, NULL, Td / 100, Td / 10, &s_early, NULL);
+        o->slope = -s_late;
+        o->prev = -s_early;
         o->drift = fabs(o->slope - o->prev);
         /* ratio at T and at T/10 (nearest recorded) */
         size_t i10 = 0;

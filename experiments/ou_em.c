@@ -278,9 +278,9 @@ static int run(od_run *r)
     if ((status = od_run_table(r, tl)) != OD_OK) goto done;
     od_run_claim_le(r, "em-closed-form-4se", zmax_cf, 4.0);
     double p_w, p_w_se, p_cf, dummy, p_s, p_s_se;
-    od_sde_loglog_slope((size_t)L, h, we, we_se, &p_w, &p_w_se);
-    od_sde_loglog_slope((size_t)L, h, we_cf, NULL, &p_cf, &dummy);
-    od_sde_loglog_slope((size_t)L, h, se_, se_se, &p_s, &p_s_se);
+    od_loglog_slope((size_t)L, h, we, we_se, -INFINITY, INFINITY, &p_w, &p_w_se);
+    od_loglog_slope((size_t)L, h, we_cf, NULL, -INFINITY, INFINITY, &p_cf, &dummy);
+    od_loglog_slope((size_t)L, h, se_, se_se, -INFINITY, INFINITY, &p_s, &p_s_se);
     if (fabs(p_cf - 1) > 0.05)
         od_run_note(r, "the closed-form weak errors have slope %.4f over these h, further than 0.05 "
                        "from 1: the coarsest steps are pre-asymptotic (lower lambda*T/steps0)", p_cf);

@@ -160,9 +160,9 @@ static int run(od_run *r)
     od_run_claim_le(r, "quadratic-discrete-4se", zd, 4.0);
     od_run_claim_le(r, "quadratic-sde-4se", zs, 4.0);
     double pq_, pq_se, pq_cf, pl_, pl_se, dummy;
-    od_sde_loglog_slope(NE, eta, qe, qe_se, &pq_, &pq_se);
-    od_sde_loglog_slope(NE, eta, qe_cf, NULL, &pq_cf, &dummy);
-    od_sde_loglog_slope(NE, eta, le, le_se, &pl_, &pl_se);
+    od_loglog_slope(NE, eta, qe, qe_se, -INFINITY, INFINITY, &pq_, &pq_se);
+    od_loglog_slope(NE, eta, qe_cf, NULL, -INFINITY, INFINITY, &pq_cf, &dummy);
+    od_loglog_slope(NE, eta, le, le_se, -INFINITY, INFINITY, &pl_, &pl_se);
     od_run_claim_close(r, "quadratic-order-1", pq_, 1.0, 4 * pq_se + fabs(pq_cf - 1));
     od_run_claim_close(r, "logreg-order-1", pl_, 1.0, 4 * pl_se + 0.1);
     od_run_note(r, "quadratic: weak-error slope %.3f ± %.3f (closed form %.4f); logistic regression: "

@@ -89,8 +89,8 @@ static int run(od_run *r)
     if ((st = od_run_table(r, tc)) != OD_OK || (st = od_run_table(r, ts)) != OD_OK) goto done;
     od_run_claim_le(r, "stationary-4se", zmax, 4.0);
     double sl, sl_se, scf;
-    od_sde_loglog_slope(NL, LS, gap, gse, &sl, &sl_se);
-    od_sde_loglog_slope(NL, LS, gcf, gse, &scf, NULL);   /* the same weights: the gaps are not an exact power law */
+    od_loglog_slope(NL, LS, gap, gse, -INFINITY, INFINITY, &sl, &sl_se);
+    od_loglog_slope(NL, LS, gcf, gse, -INFINITY, INFINITY, &scf, NULL);   /* the same weights: the gaps are not an exact power law */
     od_run_claim_close(r, "gap-order-1", sl, scf, 4 * sl_se);
     od_run_note(r, "gap slope %.3f ± %.3f (SE); closed-form slope %.4f; SDE variance %.6g", sl, sl_se, scf, vinf);
 

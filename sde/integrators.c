@@ -9,7 +9,6 @@
 #include <math.h>
 #include <string.h>
 
-#include <gsl/gsl_fit.h>
 
 #include "sde/optdyn_sde.h"
 
@@ -135,23 +134,6 @@ od_sde_ou_coupling od_sde_ou_coupling_make(double lambda, double h)
     const double ci = cov / sqrt(h);
     return (od_sde_ou_coupling){.decay = e1, .cw = sqrt(h), .ci = ci,
                                 .di = sqrt(fmax(var_i - ci * ci, 0.0))};
-}
-
-void od_sde_loglog_slope(size_t n, const double *h, const double *y, const double *se,
-                         double *slope, double *slope_se)
-{
-    double lx[64], ly[64], w[64];
-    if (n > 64) n = 64;
-    for (size_t i = 0; i < n; i++) {
-        lx[i] = log(h[i]);
-        ly[i] = log(fabs(y[i]));
-        double rel = se ? se[i] / fabs(y[i]) : 1.0;
-        w[i] = 1.0 / (rel * rel > 1e-300 ? rel * rel : 1e-300);
-    }
-    double c0, c1, c00, c01, c11, chisq;
-    gsl_fit_wlinear(lx, 1, w, 1, ly, 1, n, &c0, &c1, &c00, &c01, &c11, &chisq);
-    *slope = c1;
-    if (slope_se) *slope_se = se ? sqrt(c11) : 0.0;
 }
 
 /* ---- scalar linear SDEs ------------------------------------------------------------------------ */

@@ -211,11 +211,6 @@ typedef struct {
 } od_sde_ou_coupling;
 od_sde_ou_coupling od_sde_ou_coupling_make(double lambda, double h);
 
-/* Weighted least-squares slope of log|y| on log h (weights from se, or unweighted when se is
- * NULL), through GSL: the measured convergence order and its standard error. */
-void od_sde_loglog_slope(size_t n, const double *h, const double *y, const double *se,
-                         double *slope, double *slope_se);
-
 /* ================================================================================================
  * SDE models of optimizers (sde.md §3), built from the same hyperparameters.
  *   sgd, signsgd*, clipsgd*   dX = -grad f dt + sqrt(eta/B) Sigma1^{1/2} dW,  t = k eta

@@ -131,10 +131,50 @@ static void test_haar(void)
     OD_ASSERT_CLOSE((double)pos / M, 0.5, 5 * sqrt(0.25 / M));
 }
 
+/* log-log slopes: exact power laws give the exponent to rounding (weighted or not, 200 points — past
+ * the old 64-point cap); the window and the skipped points (zero, NaN, x <= 0) are honoured; the
+ * weighted SE equals the closed form sqrt(1 / (S_ww - S_w^2/S)) for weights w = (y/se)^2; fewer than
+ * two usable points is OD_EINVAL with a NaN slope. */
+static void test_loglog_slope(void)
+{
+    enum { NP = 200 };
+    double x[NP], y[NP], se[NP], sl, sl_se;
+    for (int i = 0; i < NP; i++) {
+        x[i] = 0.5 * pow(1.07, i);
+        y[i] = 2.385 * pow(x[i], -1.37);
+        se[i] = 0.01 * y[i] * (1 + (i % 3));   /* relative SEs of 1, 2, 3 % */
+    }
+    CU_ASSERT_EQUAL(od_loglog_slope(NP, x, y, NULL, -INFINITY, INFINITY, &sl, &sl_se), OD_OK);
+    OD_ASSERT_CLOSE(sl, -1.37, 1e-12);
+    CU_ASSERT_TRUE(sl_se < 1e-12);                       /* residuals are rounding only */
+    CU_ASSERT_EQUAL(od_loglog_slope(NP, x, y, se, -INFINITY, INFINITY, &sl, &sl_se), OD_OK);
+    OD_ASSERT_CLOSE(sl, -1.37, 1e-12);
+    double S = 0, Sx = 0, Sxx = 0;                       /* weighted normal equations */
+    for (int i = 0; i < NP; i++) {
+        const double w = 1.0 / pow(se[i] / y[i], 2), lx = log(x[i]);
+        S += w;
+        Sx += w * lx;
+        Sxx += w * lx * lx;
+    }
+    OD_ASSERT_REL(sl_se, sqrt(S / (S * Sxx - Sx * Sx)), 1e-10);
+    /* a window and points that must be skipped: a kink outside the window does not matter */
+    y[0] = 0;
+    y[1] = NAN;
+    x[2] = -1;
+    for (int i = 150; i < NP; i++) y[i] *= pow(x[i] / x[150], 0.8);
+    CU_ASSERT_EQUAL(od_loglog_slope(NP, x, y, NULL, 0, x[149], &sl, NULL), OD_OK);
+    OD_ASSERT_CLOSE(sl, -1.37, 1e-12);
+    CU_ASSERT_EQUAL(od_loglog_slope(NP, x, y, NULL, x[150], INFINITY, &sl, NULL), OD_OK);
+    OD_ASSERT_CLOSE(sl, -1.37 + 0.8, 1e-12);
+    CU_ASSERT_EQUAL(od_loglog_slope(NP, x, y, NULL, x[10], x[10], &sl, &sl_se), OD_EINVAL);
+    CU_ASSERT_TRUE(isnan(sl) && isnan(sl_se));
+}
+
 void od_test_suite_linalg(void)
 {
     static const od_test_case cases[] = {
         {"Haar orthogonal matrices", test_haar},
+        {"log-log slopes", test_loglog_slope},
         {"cholesky: L L^T = A to backward error", test_cholesky_factor},
         {"cholesky: not positive definite is no error", test_cholesky_not_definite},
         {NULL, NULL}};
