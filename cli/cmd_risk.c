@@ -180,14 +180,7 @@ static int write_outputs(const risk_opts *o, const od_cli_common *c, const risk_
             }
             od_figure_note(f, note);
         } else if (r->constant && isfinite(r->st.stationary_excess)) {
-            /* the reference lines are drawn at their values, so the range must hold them */
-            double lo = fmin(r->st.stationary_excess, s->algo.output == OD_LINREG_OUT_EMA
-                                                          ? r->st.stationary_output : INFINITY);
-            for (size_t i = 0; i < s->n_times; i++) {
-                if (r->excess[i] > 0) lo = fmin(lo, r->excess[i]);
-                if (show_mc && r->mc_mean[i] > 2 * r->mc_se[i]) lo = fmin(lo, r->mc_mean[i] - 2 * r->mc_se[i]);
-            }
-            if (lo > 0 && isfinite(lo)) od_figure_yrange(f, lo / 1.5, NAN);
+            /* the figure driver widens an automatic axis to show reference lines */
             od_figure_hline(f, r->st.stationary_excess,
                             s->algo.method == &od_linreg_sgd ? "last iterate, t → ∞: ½σ²‖K‖/(1 − ‖K‖)"
                                                              : "last iterate, t → ∞");

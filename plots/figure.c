@@ -392,7 +392,7 @@ static void put_axis(FILE *out, const plan *pl, char axis)
     const panel *p = pl->p;
     int x = axis == 'x', logs = x ? p->logx : p->logy;
     int fix = x ? pl->xfix : pl->heat;
-    double lo = x ? p->xlo : p->ylo, hi = x ? p->xhi : p->yhi;
+    double lo = x ? pl->xlo : pl->ylo, hi = x ? pl->xhi : pl->yhi;
     fprintf(out, "%s logscale %c%s\n", logs ? "set" : "unset", axis, logs ? " 10" : "");
     fprintf(out, "set autoscale %c%s\n", axis, fix ? "fix" : "");
     if (logs && ((isfinite(lo) && lo <= 0) || (isfinite(hi) && hi <= 0)))

@@ -317,7 +317,7 @@ static int visible_range(const plan *pl, int yaxis, int fix, double *lo, double 
 {
     const panel *p = pl->p;
     int logs = yaxis ? p->logy : p->logx;
-    double elo = yaxis ? p->ylo : p->xlo, ehi = yaxis ? p->yhi : p->xhi;
+    double elo = yaxis ? pl->ylo : pl->xlo, ehi = yaxis ? pl->yhi : pl->xhi;
     double a, b;
     int have = pl->analysed && data_extent(pl, yaxis, &a, &b);
     if (have && logs && !fix) {
@@ -336,6 +336,29 @@ static int visible_range(const plan *pl, int yaxis, int fix, double *lo, double 
     *lo = a;
     *hi = b;
     return 1;
+}
+
+/* Where an axis bound is automatic and a reference line lies beyond the data, the bound moves out to
+ * show the line (gnuplot autoscales on data only, and would draw the line off the axes): to 4 % of
+ * the span past the line on a linear axis, to the line's decade on a log axis. */
+static void fit_reflines(plan *pl, int yaxis)
+{
+    const panel *p = pl->p;
+    const int logs = yaxis ? p->logy : p->logx;
+    double *lo = yaxis ? &pl->ylo : &pl->xlo, *hi = yaxis ? &pl->yhi : &pl->xhi;
+    const refline *l = yaxis ? p->hl : p->vl;
+    const size_t n = yaxis ? p->nhl : p->nvl;
+    double a, b;
+    if (!pl->analysed || !data_extent(pl, yaxis, &a, &b)) return;
+    double ra = a, rb = b;   /* the extent the lines need, in axis units (log10 on log axes) */
+    for (size_t k = 0; k < n; k++)
+        if (finite_on(l[k].at, logs)) {
+            ra = fmin(ra, tr(logs, l[k].at));
+            rb = fmax(rb, tr(logs, l[k].at));
+        }
+    const double pad = 0.04 * (rb - ra);
+    if (!isfinite(*lo) && ra < a) *lo = logs ? pow(10, floor(ra + 1e-9)) : ra - pad;
+    if (!isfinite(*hi) && rb > b) *hi = logs ? pow(10, ceil(rb - 1e-9)) : rb + pad;
 }
 
 static void rasterise(plan *pl)
@@ -533,10 +556,16 @@ int od_plot_plan_panel(plan *pl, const od_figure *f, size_t pi, const datafile *
             if (strlen(p->s[k].label) > pl->longest) pl->longest = strlen(p->s[k].label);
         }
     }
+    pl->xlo = p->xlo;
+    pl->xhi = p->xhi;
+    pl->ylo = p->ylo;
+    pl->yhi = p->yhi;
+    fit_reflines(pl, 0);
+    fit_reflines(pl, 1);
     /* a log x axis spanning a decade or more is fixed to the data: no empty decade at the end */
     double a, b;
     pl->xfix = pl->heat;
-    if (!pl->heat && p->logx && (!isfinite(p->xlo) || !isfinite(p->xhi)) && pl->analysed &&
+    if (!pl->heat && p->logx && (!isfinite(pl->xlo) || !isfinite(pl->xhi)) && pl->analysed &&
         data_extent(pl, 0, &a, &b) && b - a >= 1)
         pl->xfix = 1;
     pl->have_range = visible_range(pl, 0, pl->xfix, &pl->x0, &pl->x1) &&

@@ -114,6 +114,9 @@ typedef struct {
     int xfix;                /* autoscale x fixed to the data (log x over a decade or more) */
     int have_range;          /* x0..y1 known */
     double x0, x1, y0, y1;   /* visible ranges, log10 on log axes */
+    double xlo, xhi, ylo, yhi;   /* range bounds written to the script: the panel's, or, where a
+                                    bound is automatic and a reference line lies beyond the data,
+                                    one that shows the line (NaN = automatic) */
     double pw, ph;           /* plot area, pixels (estimate) */
     float w[GY][GX];         /* ink */
     int *hl_at, *vl_at;      /* chosen label positions of reference lines */

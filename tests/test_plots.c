@@ -389,6 +389,9 @@ static void render_demo(od_plot_format fmt, const char *dir)
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "noenhanced"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set logscale x 10"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gp, "unset logscale x"));   /* panel 2 resets it */
+    /* the stationary-risk line (0.0125) lies below the data on log y: the automatic lower bound
+     * moves to its decade so the line is drawn inside the axes */
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set yrange [0.01:*]"));
     /* the band is drawn before (behind) the lines of the same panel */
     char *band = strstr(gp, "with filledcurves"), *line = strstr(gp, "with lines");
     CU_ASSERT(band && line && band < line);

@@ -23,7 +23,7 @@ set format x ''
 set xtics add ('1' 1, '10' 10, '100' 100, '1000' 1000)
 set logscale y 10
 set autoscale y
-set yrange [*:*]
+set yrange [0.01:*]
 set ytics autofreq
 set format y ''
 set ytics add ('0.01' 0.01, '0.02' 0.02, '0.05' 0.050000000000000003, '0.1' 0.10000000000000001, '0.2' 0.20000000000000001, '0.5' 0.5, '1' 1)
